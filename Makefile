@@ -1,0 +1,46 @@
+# One entry point. `make run` and `make test` set everything up on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint bench install system-deps messages clean
+
+# System packages the project needs (Debian), installed when missing and we are root.
+system-deps:
+	@bash deploy/dev/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	PORTAL_ENV=development $(PY) manage.py migrate --noinput
+	PORTAL_ENV=development $(PY) manage.py seed_demo
+	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
+	PORTAL_ENV=development $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	bash deploy/dev/with-postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PORTAL_ENV=development $(VENV)/bin/mypy .
+
+# Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
+messages: install
+	PORTAL_ENV=development $(PY) manage.py makemessages -l fr -l en --ignore=.venv --ignore=var
+	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,274 @@
+"""REST API of accounts: token login/refresh/logout, the current user, users and groups."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import user_logged_in
+from django.contrib.auth.models import Group
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import rights, selectors, services
+from accounts.models import User
+from accounts.serializers import (
+    GroupCreateInput,
+    GroupOutput,
+    GroupUpdateInput,
+    LoginInput,
+    MeOutput,
+    TokenOutput,
+    UserCreateInput,
+    UserOutput,
+    UserUpdateInput,
+)
+from portal.api.errors import InvalidCredentials, LoginThrottled
+from portal.api.pagination import PortalPagination
+
+
+class HasRight(BasePermission):
+    """Holds a portal right (see accounts.rights); anonymous users get 401 first."""
+
+    right = ""
+
+    @classmethod
+    def named(cls, right: str) -> type[HasRight]:
+        return type(f"Has_{right.split('.')[-1]}", (cls,), {"right": right})
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(self.right))
+
+
+# --- Tokens -----------------------------------------------------------------------------------
+
+
+def _set_token_cookies(request: Request, response: Response, refresh: str) -> None:
+    lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())
+    secure = request.is_secure()
+    response.set_cookie(
+        settings.JWT_REFRESH_COOKIE,
+        refresh,
+        max_age=lifetime,
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+        path="/api/auth",
+    )
+    # Double-submit token: a page script reads it and echoes it in X-CSRF-Token on refresh.
+    response.set_cookie(
+        settings.JWT_CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        max_age=lifetime,
+        httponly=False,
+        secure=secure,
+        samesite="Strict",
+        path="/",
+    )
+
+
+def _clear_token_cookies(response: Response) -> None:
+    response.delete_cookie(settings.JWT_REFRESH_COOKIE, path="/api/auth", samesite="Strict")
+    response.delete_cookie(settings.JWT_CSRF_COOKIE, path="/", samesite="Strict")
+
+
+def _token_body(access: str, user: User) -> dict[str, Any]:
+    return {
+        "access": access,
+        "token_type": "Bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        "user": MeOutput(user).data,
+    }
+
+
+class LoginApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=LoginInput,
+        responses={
+            200: TokenOutput,
+            401: OpenApiResponse(description="Wrong email or password, or inactive account."),
+            429: OpenApiResponse(description="Too many failed attempts for this email and address."),
+        },
+        summary="Log in with email and password",
+        description="Returns an access token; sets the refresh token as an HttpOnly cookie "
+        "(path /api/auth) and a readable csrf_token cookie to echo in X-CSRF-Token on refresh.",
+    )
+    def post(self, request: Request) -> Response:
+        data = LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.user_authenticate(
+                request=request._request,  # django-axes marks lockouts on the Django request
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+            )
+        except services.LoginLockedOut:
+            raise LoginThrottled from None
+        if user is None:
+            raise InvalidCredentials
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        refresh = RefreshToken.for_user(user)
+        response = Response(_token_body(str(refresh.access_token), user))
+        _set_token_cookies(request, response, str(refresh))
+        return response
+
+
+class RefreshApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: TokenOutput,
+            401: OpenApiResponse(description="Refresh token expired, revoked or already used."),
+            403: OpenApiResponse(description="Refresh cookie or X-CSRF-Token header missing."),
+        },
+        summary="Get a new access token from the refresh cookie",
+        description="Needs the refresh cookie and the header X-CSRF-Token equal to the "
+        "csrf_token cookie. The refresh token is rotated: the old one stops working.",
+    )
+    def post(self, request: Request) -> Response:
+        refresh_cookie = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+        csrf_cookie = request.COOKIES.get(settings.JWT_CSRF_COOKIE, "")
+        csrf_header = request.headers.get("X-CSRF-Token", "")
+        if not refresh_cookie:
+            raise PermissionDenied("No refresh cookie: log in again.", code="refresh_missing")
+        if not csrf_cookie or not secrets.compare_digest(csrf_cookie, csrf_header):
+            raise PermissionDenied(
+                "The X-CSRF-Token header must equal the csrf_token cookie.", code="csrf_failed"
+            )
+        serializer = TokenRefreshSerializer(data={"refresh": refresh_cookie})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        new_refresh = serializer.validated_data["refresh"]
+        user = User.objects.get(pk=RefreshToken(new_refresh)["user_id"])
+        response = Response(_token_body(serializer.validated_data["access"], user))
+        _set_token_cookies(request, response, new_refresh)
+        return response
+
+
+class LogoutApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke the refresh token")
+    def post(self, request: Request) -> Response:
+        refresh_cookie = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+        if refresh_cookie:
+            try:
+                RefreshToken(refresh_cookie).blacklist()
+            except TokenError:
+                pass  # already expired or revoked: nothing left to revoke
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        _clear_token_cookies(response)
+        return response
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeOutput, summary="The current user, their groups and rights")
+    def get(self, request: Request) -> Response:
+        return Response(MeOutput(request.user).data)
+
+
+# --- Users and groups -------------------------------------------------------------------------
+
+ManageUsers = HasRight.named(rights.MANAGE_USERS)
+
+
+class _PaginatedListMixin:
+    def paginate(self, request: Request, queryset: Any, serializer: Any) -> Response:
+        paginator = PortalPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class UserListApi(_PaginatedListMixin, APIView):
+    permission_classes = [IsAuthenticated, ManageUsers]
+
+    @extend_schema(responses=UserOutput(many=True), summary="List users")
+    def get(self, request: Request) -> Response:
+        users = selectors.user_list(search=request.query_params.get("search", ""))
+        return self.paginate(request, users, UserOutput)
+
+    @extend_schema(request=UserCreateInput, responses={201: UserOutput}, summary="Create a user")
+    def post(self, request: Request) -> Response:
+        data = UserCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(actor=request.user, **data.validated_data)
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailApi(APIView):
+    permission_classes = [IsAuthenticated, ManageUsers]
+
+    @extend_schema(responses=UserOutput, summary="Get a user")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(UserOutput(get_object_or_404(User, pk=pk)).data)
+
+    @extend_schema(request=UserUpdateInput, responses=UserOutput, summary="Change a user")
+    def patch(self, request: Request, pk: int) -> Response:
+        user = get_object_or_404(User, pk=pk)
+        data = UserUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=user, **data.validated_data)
+        return Response(UserOutput(user).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a user")
+    def delete(self, request: Request, pk: int) -> Response:
+        services.user_delete(actor=request.user, user=get_object_or_404(User, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupListApi(_PaginatedListMixin, APIView):
+    permission_classes = [IsAuthenticated, ManageUsers]
+
+    @extend_schema(responses=GroupOutput(many=True), summary="List groups")
+    def get(self, request: Request) -> Response:
+        groups = selectors.group_list(search=request.query_params.get("search", ""))
+        return self.paginate(request, groups, GroupOutput)
+
+    @extend_schema(request=GroupCreateInput, responses={201: GroupOutput}, summary="Create a group")
+    def post(self, request: Request) -> Response:
+        data = GroupCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = services.group_create(actor=request.user, **data.validated_data)
+        return Response(GroupOutput(group).data, status=status.HTTP_201_CREATED)
+
+
+class GroupDetailApi(APIView):
+    permission_classes = [IsAuthenticated, ManageUsers]
+
+    @extend_schema(responses=GroupOutput, summary="Get a group")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(GroupOutput(get_object_or_404(Group, pk=pk)).data)
+
+    @extend_schema(request=GroupUpdateInput, responses=GroupOutput, summary="Change a group")
+    def patch(self, request: Request, pk: int) -> Response:
+        group = get_object_or_404(Group, pk=pk)
+        data = GroupUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        group = services.group_update(actor=request.user, group=group, **data.validated_data)
+        return Response(GroupOutput(group).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a group")
+    def delete(self, request: Request, pk: int) -> Response:
+        services.group_delete(actor=request.user, group=get_object_or_404(Group, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

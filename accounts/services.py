@@ -1,0 +1,221 @@
+"""Writes on users and groups, and the login helpers the throttle relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.models import User, normalize_email
+from accounts.rights import RIGHT_DEFINITIONS
+
+DEMO_GROUP_NAME = "Administrateurs"
+
+
+class LoginLockedOut(Exception):
+    """Too many failed logins for this email from this address."""
+
+
+# --- Login ------------------------------------------------------------------------------------
+
+
+def login_throttle_key(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """django-axes username callable: the normalized email, from credentials or the form."""
+    if credentials and credentials.get("username"):
+        return normalize_email(credentials["username"])
+    data = getattr(request, "data", None) or request.POST
+    return normalize_email(data.get("email") or data.get("username") or "")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address; behind TRUSTED_PROXY_COUNT proxies, taken from X-Forwarded-For."""
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User | None:
+    """Check credentials through django-axes; raise LoginLockedOut when throttled.
+
+    Inactive users and wrong passwords both return None: the caller shows one message, so the
+    answer does not tell which accounts exist.
+    """
+    user = authenticate(request, username=normalize_email(email), password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise LoginLockedOut
+    return user  # type: ignore[return-value]
+
+
+# --- Users ------------------------------------------------------------------------------------
+
+
+def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"email": _("A user with this email already exists.")})
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    name: str = "",
+    password: str | None = None,
+    is_active: bool = True,
+    groups: Iterable[Group] = (),
+) -> User:
+    email = normalize_email(email)
+    _check_email_free(email)
+    user = User(email=email, name=name.strip(), is_active=is_active)
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        # No password yet: the account exists but cannot log in until one is set.
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    user.groups.set(groups)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    email: str | None = None,
+    name: str | None = None,
+    is_active: bool | None = None,
+    groups: Iterable[Group] | None = None,
+) -> User:
+    if email is not None:
+        email = normalize_email(email)
+        _check_email_free(email, exclude_pk=user.pk)
+        user.email = email
+    if name is not None:
+        user.name = name.strip()
+    if is_active is not None:
+        if actor is not None and actor.pk == user.pk and not is_active:
+            raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
+        user.is_active = is_active
+    user.full_clean(exclude=["password"])
+    user.save()
+    if groups is not None:
+        user.groups.set(groups)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: User | None, user: User, password: str) -> User:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, actor: User | None, user: User) -> None:
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError(_("You cannot delete your own account."))
+    user.delete()
+
+
+# --- Groups -----------------------------------------------------------------------------------
+
+
+def _check_group_name_free(name: str, *, exclude_pk: int | None = None) -> None:
+    taken = Group.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"name": _("A group with this name already exists.")})
+
+
+@transaction.atomic
+def group_create(
+    *, actor: User | None, name: str, permissions: Iterable[Permission] = ()
+) -> Group:
+    name = name.strip()
+    _check_group_name_free(name)
+    group = Group(name=name)
+    group.full_clean()
+    group.save()
+    group.permissions.set(permissions)
+    return group
+
+
+@transaction.atomic
+def group_update(
+    *,
+    actor: User | None,
+    group: Group,
+    name: str | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> Group:
+    if name is not None:
+        name = name.strip()
+        _check_group_name_free(name, exclude_pk=group.pk)
+        group.name = name
+    group.full_clean()
+    group.save()
+    if permissions is not None:
+        group.permissions.set(permissions)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, actor: User | None, group: Group) -> None:
+    group.delete()
+
+
+# --- Demo data --------------------------------------------------------------------------------
+
+
+def portal_right_permissions() -> list[Permission]:
+    codenames = [codename for codename, _label in RIGHT_DEFINITIONS]
+    by_codename = {
+        p.codename: p
+        for p in Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
+    }
+    return [by_codename[c] for c in codenames if c in by_codename]
+
+
+@transaction.atomic
+def demo_data_seed() -> dict[str, bool]:
+    """Create the demo group and administrator if missing; never change what exists.
+
+    Returns which objects were created, for the command's report.
+    """
+    group, group_created = Group.objects.get_or_create(name=DEMO_GROUP_NAME)
+    if group_created:
+        group.permissions.set(portal_right_permissions())
+
+    admin = User.objects.filter(email__iexact=settings.DEMO_ADMIN_EMAIL).first()
+    admin_created = admin is None
+    if admin is None:
+        admin = User.objects.create_superuser(
+            settings.DEMO_ADMIN_EMAIL, settings.DEMO_ADMIN_PASSWORD, name="Administrateur"
+        )
+        admin.groups.add(group)
+    return {"group": group_created, "admin": admin_created}
+
+
+def demo_password_in_use() -> bool:
+    admin = User.objects.filter(email__iexact=settings.DEMO_ADMIN_EMAIL).first()
+    return bool(admin and admin.check_password(settings.DEMO_ADMIN_PASSWORD))

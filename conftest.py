@@ -1,0 +1,103 @@
+"""Personas shared by every app's tests: who may, who may not."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts import rights
+from accounts.tests.factories import DEFAULT_PASSWORD, GroupFactory, UserFactory
+
+PASSWORD = DEFAULT_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_throttle():
+    """The login throttle and caches are per test: one test's failures never lock out another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def group_a(db):
+    return GroupFactory(
+        name="Cardiologie",
+        rights=[rights.VIEW_GROUP_PATIENTS, rights.ADD_PATIENT, rights.CHANGE_PATIENT, rights.VIEW_IMAGES],
+    )
+
+
+@pytest.fixture
+def group_b(db):
+    return GroupFactory(
+        name="Radiologie",
+        rights=[rights.VIEW_GROUP_PATIENTS, rights.ADD_PATIENT, rights.CHANGE_PATIENT, rights.VIEW_IMAGES],
+    )
+
+
+@pytest.fixture
+def admin_group(db):
+    return GroupFactory(name="Administrateurs", rights=rights.ALL_RIGHTS)
+
+
+@pytest.fixture
+def admin(db, admin_group):
+    """An administrator whose rights come from the Administrateurs group (not a superuser)."""
+    return UserFactory(email="chef@hopital.example", name="Chef", groups=[admin_group], is_staff=True)
+
+
+@pytest.fixture
+def manager(db):
+    group = GroupFactory(name="Gestion des comptes", rights=[rights.MANAGE_USERS])
+    return UserFactory(email="gestion@hopital.example", name="Gestionnaire", groups=[group])
+
+
+@pytest.fixture
+def member_a(db, group_a):
+    return UserFactory(email="alice@hopital.example", name="Alice", groups=[group_a])
+
+
+@pytest.fixture
+def member_b(db, group_b):
+    return UserFactory(email="bob@hopital.example", name="Bob", groups=[group_b])
+
+
+@pytest.fixture
+def viewer_all(db):
+    group = GroupFactory(
+        name="Direction médicale", rights=[rights.VIEW_ALL_PATIENTS, rights.VIEW_IMAGES]
+    )
+    return UserFactory(email="direction@hopital.example", name="Direction", groups=[group])
+
+
+@pytest.fixture
+def no_rights_user(db):
+    return UserFactory(email="stagiaire@hopital.example", name="Stagiaire")
+
+
+@pytest.fixture
+def login_client():
+    """login_client(user) -> a Django test Client with that user's session."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_token(client):
+    """api_token(user) -> an access token from POST /api/auth/login."""
+
+    def make(user, password: str = PASSWORD) -> str:
+        response = Client().post(
+            "/api/auth/login", {"email": user.email, "password": password}, content_type="application/json"
+        )
+        assert response.status_code == 200, response.content
+        return response.json()["access"]
+
+    return make

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages the project needs on the machine itself. Installs what is missing when run as
+# root; otherwise says exactly what to install.
+set -euo pipefail
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+missing=()
+"$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "system-deps: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "system-deps: missing Debian packages. Install them: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi

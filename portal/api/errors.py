@@ -1,0 +1,69 @@
+"""One JSON error shape for the whole API: ``{"detail": ..., "code": ...}``.
+
+Validation errors add ``"errors": {field: [messages]}``. Django's own ValidationError (raised by
+services) is turned into a 400 the same way, so services need not know about DRF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class InvalidCredentials(exceptions.APIException):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Email or password is incorrect, or the account is disabled."
+    default_code = "invalid_credentials"
+
+
+class LoginThrottled(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many failed login attempts. Try again later."
+    default_code = "login_throttled"
+
+
+def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, dict | list) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return codes if isinstance(codes, str) else "error"
+
+
+def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = _django_validation_to_drf(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: handler500 answers with JSON under /api/
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": errors}
+        return response
+    data = response.data
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        code = data.get("code") or getattr(detail, "code", None)
+    else:
+        detail, code = data, None
+    if not code and isinstance(exc, exceptions.APIException):
+        code = _first_code(exc.get_codes())
+    body = {"detail": str(detail), "code": str(code or "error")}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["retry_after"] = int(exc.wait)
+    response.data = body
+    return response
+
+
+def json_error(request: HttpRequest, status_code: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status_code)
