@@ -22,12 +22,14 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
+	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
 	PORTAL_ENV=development $(PY) manage.py seed_demo
 	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
 	PORTAL_ENV=development $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
+	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	bash deploy/dev/with-postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)

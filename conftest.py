@@ -25,7 +25,12 @@ def _fresh_cache_and_throttle():
 def group_a(db):
     return GroupFactory(
         name="Cardiologie",
-        rights=[rights.VIEW_GROUP_PATIENTS, rights.ADD_PATIENT, rights.CHANGE_PATIENT, rights.VIEW_IMAGES],
+        rights=[
+            rights.VIEW_GROUP_PATIENTS,
+            rights.ADD_PATIENT,
+            rights.CHANGE_PATIENT,
+            rights.VIEW_IMAGES,
+        ],
     )
 
 
@@ -33,7 +38,12 @@ def group_a(db):
 def group_b(db):
     return GroupFactory(
         name="Radiologie",
-        rights=[rights.VIEW_GROUP_PATIENTS, rights.ADD_PATIENT, rights.CHANGE_PATIENT, rights.VIEW_IMAGES],
+        rights=[
+            rights.VIEW_GROUP_PATIENTS,
+            rights.ADD_PATIENT,
+            rights.CHANGE_PATIENT,
+            rights.VIEW_IMAGES,
+        ],
     )
 
 
@@ -45,7 +55,9 @@ def admin_group(db):
 @pytest.fixture
 def admin(db, admin_group):
     """An administrator whose rights come from the Administrateurs group (not a superuser)."""
-    return UserFactory(email="chef@hopital.example", name="Chef", groups=[admin_group], is_staff=True)
+    return UserFactory(
+        email="chef@hopital.example", name="Chef", groups=[admin_group], is_staff=True
+    )
 
 
 @pytest.fixture
@@ -95,7 +107,9 @@ def api_token(client):
 
     def make(user, password: str = PASSWORD) -> str:
         response = Client().post(
-            "/api/auth/login", {"email": user.email, "password": password}, content_type="application/json"
+            "/api/auth/login",
+            {"email": user.email, "password": password},
+            content_type="application/json",
         )
         assert response.status_code == 200, response.content
         return response.json()["access"]

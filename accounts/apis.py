@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
@@ -10,13 +11,13 @@ from django.contrib.auth import user_logged_in
 from django.contrib.auth.models import Group
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -33,7 +34,7 @@ from accounts.serializers import (
     UserOutput,
     UserUpdateInput,
 )
-from portal.api.errors import InvalidCredentials, LoginThrottled
+from portal.api.errors import InvalidCredentials, LoginThrottled, RefreshRejected
 from portal.api.pagination import PortalPagination
 
 
@@ -47,7 +48,9 @@ class HasRight(BasePermission):
         return type(f"Has_{right.split('.')[-1]}", (cls,), {"right": right})
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.has_perm(self.right))
+        return bool(
+            request.user and request.user.is_authenticated and request.user.has_perm(self.right)
+        )
 
 
 # --- Tokens -----------------------------------------------------------------------------------
@@ -100,7 +103,9 @@ class LoginApi(APIView):
         responses={
             200: TokenOutput,
             401: OpenApiResponse(description="Wrong email or password, or inactive account."),
-            429: OpenApiResponse(description="Too many failed attempts for this email and address."),
+            429: OpenApiResponse(
+                description="Too many failed attempts for this email and address."
+            ),
         },
         summary="Log in with email and password",
         description="Returns an access token; sets the refresh token as an HttpOnly cookie "
@@ -154,8 +159,9 @@ class RefreshApi(APIView):
         serializer = TokenRefreshSerializer(data={"refresh": refresh_cookie})
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from exc
+        except (TokenError, exceptions.AuthenticationFailed) as exc:
+            # Expired, blacklisted (already rotated or logged out), or the user is inactive.
+            raise RefreshRejected from exc
         new_refresh = serializer.validated_data["refresh"]
         user = User.objects.get(pk=RefreshToken(new_refresh)["user_id"])
         response = Response(_token_body(serializer.validated_data["access"], user))
@@ -171,10 +177,9 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         refresh_cookie = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
         if refresh_cookie:
-            try:
+            # An expired or already revoked token has nothing left to revoke.
+            with contextlib.suppress(TokenError):
                 RefreshToken(refresh_cookie).blacklist()
-            except TokenError:
-                pass  # already expired or revoked: nothing left to revoke
         response = Response(status=status.HTTP_204_NO_CONTENT)
         _clear_token_cookies(response)
         return response

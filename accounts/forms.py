@@ -17,7 +17,8 @@ class EmailLoginForm(forms.Form):
     """Login by email; shaped like Django's AuthenticationForm so LoginView can use it."""
 
     email = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -53,10 +54,14 @@ class EmailLoginForm(forms.Form):
                 self.locked_out = True
                 minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
                 raise forms.ValidationError(
-                    self.error_messages["locked_out"], code="locked_out", params={"minutes": minutes}
+                    self.error_messages["locked_out"],
+                    code="locked_out",
+                    params={"minutes": minutes},
                 ) from None
             if self.user_cache is None:
-                raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+                raise forms.ValidationError(
+                    self.error_messages["invalid_login"], code="invalid_login"
+                )
         return cleaned
 
     def get_user(self) -> User | None:
@@ -78,7 +83,9 @@ class UserEditForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     is_active = forms.BooleanField(
-        label=_("Active"), required=False, initial=True,
+        label=_("Active"),
+        required=False,
+        initial=True,
         help_text=_("Inactive users cannot log in."),
     )
     groups = GroupsField()

@@ -98,3 +98,6 @@ class Right(models.Model):
         permissions = RIGHT_DEFINITIONS
         verbose_name = _("right")
         verbose_name_plural = _("rights")
+
+    def __str__(self) -> str:
+        return "right"

@@ -1,8 +1,9 @@
 """The portal's rights, as ``app_label.codename`` permission names.
 
-They are Django permissions attached to the ``accounts.Right`` content type (see models.py), so they
-are granted through groups like any permission and checked with ``user.has_perm(...)``. Keeping every
-right in one list lets the group form show them all as checkboxes and lets tests name them.
+They are Django permissions attached to the ``accounts.Right`` content type (see models.py), so
+they are granted through groups like any permission and checked with ``user.has_perm(...)``.
+Keeping every right in one list lets the group form show them all as checkboxes and lets
+tests name them.
 """
 
 from __future__ import annotations

@@ -29,8 +29,10 @@ class LoginLockedOut(Exception):
 
 def login_throttle_key(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """django-axes username callable: the normalized email, from credentials or the form."""
-    if credentials and credentials.get("username"):
-        return normalize_email(credentials["username"])
+    # Django's login-failed signal passes {"username": ...}; axes' own check passes {"email": ...}.
+    for key in ("username", "email"):
+        if credentials and credentials.get(key):
+            return normalize_email(credentials[key])
     data = getattr(request, "data", None) or request.POST
     return normalize_email(data.get("email") or data.get("username") or "")
 
@@ -148,9 +150,7 @@ def _check_group_name_free(name: str, *, exclude_pk: int | None = None) -> None:
 
 
 @transaction.atomic
-def group_create(
-    *, actor: User | None, name: str, permissions: Iterable[Permission] = ()
-) -> Group:
+def group_create(*, actor: User | None, name: str, permissions: Iterable[Permission] = ()) -> Group:
     name = name.strip()
     _check_group_name_free(name)
     group = Group(name=name)
@@ -191,7 +191,9 @@ def portal_right_permissions() -> list[Permission]:
     codenames = [codename for codename, _label in RIGHT_DEFINITIONS]
     by_codename = {
         p.codename: p
-        for p in Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
+        for p in Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=codenames
+        )
     }
     return [by_codename[c] for c in codenames if c in by_codename]
 

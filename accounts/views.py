@@ -134,9 +134,7 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error("password1", error)
         else:
-            messages.success(
-                request, _("Password of %(email)s changed.") % {"email": user.email}
-            )
+            messages.success(request, _("Password of %(email)s changed.") % {"email": user.email})
             return redirect_after_post(request, reverse("accounts:user-edit", args=[user.pk]))
     return render_page(
         request, "accounts/user_password.html", "form", {"form": form, "edited_user": user}

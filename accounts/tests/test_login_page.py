@@ -10,8 +10,11 @@ pytestmark = pytest.mark.django_db
 LOGIN_URL = "/accounts/login/"
 
 
-def login(client: Client, email: str, password: str, **extra):
-    return client.post(LOGIN_URL, {"email": email, "password": password, **extra})
+def login(client: Client, email: str, password: str, next: str | None = None, language: str = "fr"):
+    data = {"email": email, "password": password}
+    if next is not None:
+        data["next"] = next
+    return client.post(LOGIN_URL, data, HTTP_ACCEPT_LANGUAGE=language)
 
 
 def test_it_logs_in_by_email_whatever_its_case(client):
@@ -43,7 +46,7 @@ def test_it_ignores_a_next_on_another_site(client):
 def test_it_refuses_a_wrong_password_with_a_message(client):
     UserFactory(email="a@hopital.example")
 
-    response = login(client, "a@hopital.example", "not-the-password", HTTP_ACCEPT_LANGUAGE="en")
+    response = login(client, "a@hopital.example", "not-the-password", language="en")
 
     assert response.status_code == 200
     assert "Email or password is incorrect" in response.content.decode()
@@ -75,7 +78,7 @@ def test_it_locks_out_after_five_failures_even_with_the_right_password(client):
     UserFactory(email="a@hopital.example")
     statuses = [login(client, "a@hopital.example", f"wrong-{i}").status_code for i in range(5)]
 
-    response = login(client, "A@hopital.example", DEFAULT_PASSWORD, HTTP_ACCEPT_LANGUAGE="en")
+    response = login(client, "A@hopital.example", DEFAULT_PASSWORD, language="en")
 
     assert statuses[:4] == [200, 200, 200, 200]
     assert response.status_code == 429
@@ -141,9 +144,21 @@ def test_a_wrong_old_password_changes_nothing(client):
 
     response = client.post(
         "/accounts/password/",
-        {"old_password": "nope", "new_password1": "Another-Secret-77", "new_password2": "Another-Secret-77"},
+        {
+            "old_password": "nope",
+            "new_password1": "Another-Secret-77",
+            "new_password2": "Another-Secret-77",
+        },
     )
 
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_error_is_in_french_by_default(client):
+    UserFactory(email="a@hopital.example")
+
+    response = login(client, "a@hopital.example", "faux")
+
+    assert "E-mail ou mot de passe incorrect" in response.content.decode()

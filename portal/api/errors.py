@@ -22,6 +22,13 @@ class InvalidCredentials(exceptions.APIException):
     default_code = "invalid_credentials"
 
 
+class RefreshRejected(exceptions.APIException):
+    # Not AuthenticationFailed: DRF turns that into 403 on views without authenticators.
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "The refresh token is expired, revoked or already used: log in again."
+    default_code = "token_not_valid"
+
+
 class LoginThrottled(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many failed login attempts. Try again later."
@@ -47,7 +54,11 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     if response is None:
         return None  # an unexpected error: handler500 answers with JSON under /api/
     if isinstance(exc, exceptions.ValidationError):
-        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        errors = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
         response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": errors}
         return response
     data = response.data
