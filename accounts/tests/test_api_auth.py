@@ -59,6 +59,7 @@ def test_login_sets_the_refresh_cookie_httponly_strict_on_the_auth_path(client):
     assert csrf_cookie.value
     assert not csrf_cookie["httponly"]
     assert csrf_cookie["samesite"] == "Strict"
+    assert "sessionid" not in response.cookies  # a token login opens no browser session
 
 
 def test_login_over_https_marks_the_cookies_secure(client):
