@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from accounts.rights import RIGHT_DEFINITIONS
+from audit.models import Action
+from audit.services import audit_record, changes_between
 
 DEMO_GROUP_NAME = "Administrateurs"
 
@@ -63,6 +65,21 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
 # --- Users ------------------------------------------------------------------------------------
 
 
+def user_snapshot(user: User, groups: Iterable[Group] | None = None) -> dict[str, Any]:
+    """What the audit trail records of a user (never the password hash)."""
+    return {
+        "email": user.email,
+        "name": user.name,
+        "is_active": user.is_active,
+        "groups": sorted(g.name for g in (groups if groups is not None else user.groups.all())),
+    }
+
+
+def group_snapshot(group: Group, permissions: Iterable[Permission] | None = None) -> dict[str, Any]:
+    perms = permissions if permissions is not None else group.permissions.all()
+    return {"name": group.name, "permissions": sorted(p.codename for p in perms)}
+
+
 def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
     taken = User.objects.filter(email__iexact=email)
     if exclude_pk is not None:
@@ -92,7 +109,14 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    groups = list(groups)
     user.groups.set(groups)
+    audit_record(
+        actor=actor,
+        action=Action.USER_CREATE,
+        obj=user,
+        changes=changes_between({}, user_snapshot(user, groups)),
+    )
     return user
 
 
@@ -106,6 +130,7 @@ def user_update(
     is_active: bool | None = None,
     groups: Iterable[Group] | None = None,
 ) -> User:
+    before = user_snapshot(user)
     if email is not None:
         email = normalize_email(email)
         _check_email_free(email, exclude_pk=user.pk)
@@ -119,7 +144,11 @@ def user_update(
     user.full_clean(exclude=["password"])
     user.save()
     if groups is not None:
+        groups = list(groups)
         user.groups.set(groups)
+    changes = changes_between(before, user_snapshot(user, groups))
+    if changes:
+        audit_record(actor=actor, action=Action.USER_UPDATE, obj=user, changes=changes)
     return user
 
 
@@ -128,6 +157,7 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    audit_record(actor=actor, action=Action.USER_PASSWORD, obj=user)
     return user
 
 
@@ -135,6 +165,12 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> User:
 def user_delete(*, actor: User | None, user: User) -> None:
     if actor is not None and actor.pk == user.pk:
         raise ValidationError(_("You cannot delete your own account."))
+    audit_record(
+        actor=actor,
+        action=Action.USER_DELETE,
+        obj=user,
+        changes=changes_between(user_snapshot(user), {}),
+    )
     user.delete()
 
 
@@ -156,7 +192,14 @@ def group_create(*, actor: User | None, name: str, permissions: Iterable[Permiss
     group = Group(name=name)
     group.full_clean()
     group.save()
+    permissions = list(permissions)
     group.permissions.set(permissions)
+    audit_record(
+        actor=actor,
+        action=Action.GROUP_CREATE,
+        obj=group,
+        changes=changes_between({}, group_snapshot(group, permissions)),
+    )
     return group
 
 
@@ -168,6 +211,7 @@ def group_update(
     name: str | None = None,
     permissions: Iterable[Permission] | None = None,
 ) -> Group:
+    before = group_snapshot(group)
     if name is not None:
         name = name.strip()
         _check_group_name_free(name, exclude_pk=group.pk)
@@ -175,12 +219,22 @@ def group_update(
     group.full_clean()
     group.save()
     if permissions is not None:
+        permissions = list(permissions)
         group.permissions.set(permissions)
+    changes = changes_between(before, group_snapshot(group, permissions))
+    if changes:
+        audit_record(actor=actor, action=Action.GROUP_UPDATE, obj=group, changes=changes)
     return group
 
 
 @transaction.atomic
 def group_delete(*, actor: User | None, group: Group) -> None:
+    audit_record(
+        actor=actor,
+        action=Action.GROUP_DELETE,
+        obj=group,
+        changes=changes_between(group_snapshot(group), {}),
+    )
     group.delete()
 
 
@@ -215,7 +269,13 @@ def demo_data_seed() -> dict[str, bool]:
             settings.DEMO_ADMIN_EMAIL, settings.DEMO_ADMIN_PASSWORD, name="Administrateur"
         )
         admin.groups.add(group)
-    return {"group": group_created, "admin": admin_created}
+    from patients.services import demo_patient_seed
+
+    return {
+        "group": group_created,
+        "admin": admin_created,
+        "patient": demo_patient_seed(group=group),
+    }
 
 
 def demo_password_in_use() -> bool:

@@ -23,6 +23,7 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import User
+from portal.forms import apply_validation_error
 from portal.htmx import redirect_after_post, render_page
 
 manage_users_required = permission_required(rights.MANAGE_USERS, raise_exception=True)
@@ -64,14 +65,6 @@ def _paginate(request: HttpRequest, items: Any, per_page: int = 25) -> Any:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- Users ------------------------------------------------------------------------------------
 
 
@@ -94,7 +87,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         try:
             user = services.user_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("User %(email)s created.") % {"email": user.email})
             return redirect_after_post(request, reverse("accounts:user-list"))
@@ -111,7 +104,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.user_update(actor=request.user, user=user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("User %(email)s saved.") % {"email": user.email})
             return redirect_after_post(request, reverse("accounts:user-list"))
@@ -163,7 +156,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
         try:
             group = services.group_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("Group %(name)s created.") % {"name": group.name})
             return redirect_after_post(request, reverse("accounts:group-list"))
@@ -182,7 +175,7 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.group_update(actor=request.user, group=group, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("Group %(name)s saved.") % {"name": group.name})
             return redirect_after_post(request, reverse("accounts:group-list"))

@@ -9,12 +9,15 @@ api_urlpatterns = [
     *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
     path("", include("accounts.api_urls")),
+    path("", include("patients.api_urls")),
 ]
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("patients/", include("patients.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

@@ -9,13 +9,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import rights
+from patients.selectors import patient_count_for, patient_latest_for
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
+    can_view_patients = user.has_perm(rights.VIEW_ALL_PATIENTS) or user.has_perm(
+        rights.VIEW_GROUP_PATIENTS
+    )
     context = {
         "groups": user.groups.order_by("name"),
+        "can_view_patients": can_view_patients,
+        "patient_count": patient_count_for(user=user) if can_view_patients else 0,
+        "latest_patients": patient_latest_for(user=user) if can_view_patients else [],
+        "can_add_patient": user.has_perm(rights.ADD_PATIENT),
         "can_manage_users": user.has_perm(rights.MANAGE_USERS),
         "can_view_audit": user.has_perm(rights.VIEW_AUDIT_LOG),
     }

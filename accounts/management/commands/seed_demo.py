@@ -3,23 +3,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import demo_data_seed
+from accounts.services import DEMO_GROUP_NAME, demo_data_seed
+from patients.services import synthetic_patients_seed
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo group, administrator and patient if missing. Idempotent: never changes "
-        "or resets what exists."
+        "or resets what exists. --patients N adds N synthetic patients."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--patients",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also add N synthetic patients (SYN00000001…) for trying the list at scale",
+        )
+
+    def handle(self, *args: Any, patients: int, **options: Any) -> None:
         if settings.IS_PRODUCTION and not settings.ALLOW_DEMO_DATA:
             raise CommandError(
                 "Refusing to create demo data in production: its password is public. "
                 "Set ALLOW_DEMO_DATA=true for a demonstration instance."
             )
+        if patients < 0:
+            raise CommandError("--patients must be zero or more.")
         created = demo_data_seed()
         for what, was_created in created.items():
             self.stdout.write(f"{what}: {'created' if was_created else 'already present'}")
+        if patients:
+            groups = list(Group.objects.filter(name=DEMO_GROUP_NAME))
+            added = synthetic_patients_seed(count=patients, groups=groups)
+            self.stdout.write(f"synthetic patients: {added} added")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(
+        queryset=User.objects.order_by("email"), required=False, label=_("User")
+    )
+    patient = forms.CharField(
+        required=False, max_length=64, label=_("Patient (external ID or portal number)")
+    )
+    date_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def filters(self) -> dict:
+        """Selector arguments; invalid filters are dropped (and shown as field errors)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        actor = data.get("actor")
+        return {
+            "actor_id": actor.pk if actor else None,
+            "patient": data.get("patient", ""),
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }

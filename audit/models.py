@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    PATIENT_CREATE = "patient.create", _("Patient created")
+    PATIENT_UPDATE = "patient.update", _("Patient changed")
+    PATIENT_DELETE = "patient.delete", _("Patient deleted")
+    USER_CREATE = "user.create", _("User created")
+    USER_UPDATE = "user.update", _("User changed")
+    USER_PASSWORD = "user.password", _("User password set")
+    USER_DELETE = "user.delete", _("User deleted")
+    GROUP_CREATE = "group.create", _("Group created")
+    GROUP_UPDATE = "group.update", _("Group changed")
+    GROUP_DELETE = "group.delete", _("Group deleted")
+
+
+class AuditEvent(models.Model):
+    """One thing someone did. Append-only: PostgreSQL refuses UPDATE and DELETE on this table.
+
+    The actor and the patient are kept as plain ids plus a readable copy, not foreign keys: an
+    event must outlive the user or patient it names, and must never be rewritten when they go.
+    """
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True, db_index=True)
+    actor_email = models.CharField(_("actor"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True, db_index=True)
+    patient_external_id = models.CharField(_("patient external id"), max_length=64, blank=True)
+    changes = models.JSONField(_("summary of the change"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.object_repr}"

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from accounts import rights
+from audit.models import AuditEvent
+
+
+def audit_event_list_for(
+    *,
+    user,
+    actor_id: int | None = None,
+    patient: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """Events for holders of "view the audit log", newest first, filtered.
+
+    ``patient`` matches the patient's external id exactly or its portal id.
+    """
+    if not user.has_perm(rights.VIEW_AUDIT_LOG):
+        raise PermissionDenied
+    events = AuditEvent.objects.all()
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    patient = patient.strip()
+    if patient:
+        match = Q(patient_external_id=patient)
+        if patient.isdigit():
+            match |= Q(patient_id=int(patient))
+        events = events.filter(match)
+    if date_from is not None:
+        events = events.filter(at__date__gte=date_from)
+    if date_to is not None:
+        events = events.filter(at__date__lte=date_to)
+    return events.order_by("-at", "-id")

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts import services as account_services
+from audit.models import AuditEvent
+from patients import services as patient_services
+from patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broken_audit_table():
+    """Make PostgreSQL itself refuse audit inserts: a real failed write, no mock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'audit storage full'; END; $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+        )
+    yield
+    # The test's transaction is rolled back, taking the trigger with it.
+
+
+def test_a_failed_audit_write_fails_the_action(admin, group_a, broken_audit_table):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        patient_services.patient_create(
+            actor=admin, external_id="LOST", family_name="X", groups=[group_a]
+        )
+
+    assert not Patient.objects.filter(external_id="LOST").exists()
+
+
+def test_a_failed_audit_write_on_the_page_is_a_clear_503_and_nothing_saved(
+    login_client, admin, group_a, broken_audit_table
+):
+    response = login_client(admin).post(
+        "/patients/new/",
+        {"external_id": "LOST", "family_name": "X", "groups": [group_a.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 503
+    assert "Nothing was saved" in response.content.decode()
+    assert not Patient.objects.filter(external_id="LOST").exists()
+
+
+def test_a_failed_audit_write_in_the_api_is_a_json_503(client, api_token, admin, group_a):
+    token = api_token(admin)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'audit storage full'; END; $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+        )
+
+    response = client.post(
+        "/api/patients",
+        {"external_id": "LOST", "family_name": "X"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert not Patient.objects.filter(external_id="LOST").exists()
+
+
+def test_audit_events_cannot_be_changed_or_deleted(admin, group_a):
+    patient_services.patient_create(
+        actor=admin, external_id="P1", family_name="X", groups=[group_a]
+    )
+    event = AuditEvent.objects.get()
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(actor_email="someone@else")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        event.delete()
+
+
+def test_user_and_group_changes_are_audited(admin, group_a):
+    user = account_services.user_create(
+        actor=admin, email="new@hopital.example", password="Un-Secret-Solide-8", groups=[group_a]
+    )
+    account_services.user_update(actor=admin, user=user, is_active=False)
+    account_services.user_set_password(actor=admin, user=user, password="Autre-Secret-Solide-9")
+    group = account_services.group_create(actor=admin, name="Neuro")
+    account_services.group_update(actor=admin, group=group, name="Neurologie")
+    account_services.group_delete(actor=admin, group=group)
+    account_services.user_delete(actor=admin, user=user)
+
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions == [
+        "user.create", "user.update", "user.password", "group.create", "group.update",
+        "group.delete", "user.delete",
+    ]  # fmt: skip
+    update = AuditEvent.objects.get(action="user.update")
+    assert update.changes == {"is_active": [True, False]}
+    assert "password" not in str(AuditEvent.objects.get(action="user.create").changes)
+
+
+@pytest.fixture
+def trail(admin, member_a, group_a):
+    p1 = patient_services.patient_create(
+        actor=admin, external_id="P1", family_name="Un", groups=[group_a]
+    )
+    patient_services.patient_create(
+        actor=member_a, external_id="P2", family_name="Deux", groups=[group_a]
+    )
+    patient_services.patient_update(actor=member_a, patient=p1, notes="vu")
+    return p1
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [("anonymous", 302), ("member_a", 403), ("admin", 200)]
+)
+def test_who_sees_the_audit_page(client, login_client, trail, admin, member_a, persona, expected):
+    c = (
+        client
+        if persona == "anonymous"
+        else login_client({"admin": admin, "member_a": member_a}[persona])
+    )
+
+    assert c.get("/audit/").status_code == expected
+    assert c.get("/audit/export.csv").status_code == expected
+
+
+def test_the_audit_page_shows_who_did_what(login_client, admin, trail):
+    body = login_client(admin).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert body.count("Patient created") >= 2
+    assert "Patient changed" in body
+    assert "alice@hopital.example" in body
+
+
+def test_the_audit_page_filters_by_user_patient_and_date(login_client, admin, member_a, trail):
+    client = login_client(admin)
+    today = datetime.date.today().isoformat()
+
+    by_user = client.get(
+        "/audit/", {"actor": member_a.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    by_patient = client.get(
+        "/audit/", {"patient": "P2"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    by_old_date = client.get(
+        "/audit/", {"date_to": "2000-01-01"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    by_today = client.get(
+        "/audit/", {"date_from": today}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "2 events" in by_user
+    assert "1 event" in by_patient
+    assert "0 events" in by_old_date
+    assert "3 events" in by_today
+
+
+def test_the_audit_trail_exports_as_csv_with_the_filters(login_client, admin, member_a, trail):
+    response = login_client(admin).get("/audit/export.csv", {"actor": member_a.pk})
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["action"] for r in rows] == ["patient.update", "patient.create"]
+    assert {r["actor_email"] for r in rows} == {"alice@hopital.example"}
+    assert rows[0]["patient_external_id"] == "P1"

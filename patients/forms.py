@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import Patient
+from patients.selectors import assignable_groups_for
+
+
+class PatientForm(forms.ModelForm):
+    """Field validation for the pages; the service re-validates and decides on groups."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "external_id",
+            "family_name",
+            "given_name",
+            "birth_date",
+            "sex",
+            "notes",
+            "groups",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "groups": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = assignable_groups_for(user=user)
+        self.fields["groups"].help_text = _("The groups that care for this patient.")
+        if self.instance.pk:
+            # Show only the user's own groups as ticked; other groups are kept by the service.
+            self.initial["groups"] = [
+                g for g in self.instance.groups.all() if g in self.fields["groups"].queryset
+            ]
+
+    def validate_unique(self) -> None:
+        # The service checks uniqueness (race included) and reports it on the field.
+        super().validate_unique()
+
+    def service_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["groups"] = list(data.get("groups") or [])
+        return data
+
+
+class PatientSearchForm(forms.Form):
+    search = forms.CharField(required=False, max_length=100)
+    ordering = forms.CharField(required=False, max_length=30)

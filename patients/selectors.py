@@ -1,0 +1,102 @@
+"""Who sees which patient: the one place this rule lives.
+
+The HTML views, the API and the DICOMweb view all call these functions.
+- "view all patients": every patient;
+- else "view the patients of my groups": patients sharing at least one group with the user;
+- else nothing.
+A patient outside a user's view does not exist for them (404, never 403).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts import rights
+from patients.models import Patient
+
+ORDERING_FIELDS = {
+    "external_id": ("external_id", "id"),
+    "family_name": ("family_name", "given_name", "id"),
+    "given_name": ("given_name", "family_name", "id"),
+    "birth_date": ("birth_date", "id"),
+    "updated_at": ("updated_at", "id"),
+    "created_at": ("created_at", "id"),
+}
+DEFAULT_ORDERING = "family_name"
+
+
+def patient_visible_queryset(*, user) -> QuerySet[Patient]:
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if user.has_perm(rights.VIEW_ALL_PATIENTS):
+        return Patient.objects.all()
+    if user.has_perm(rights.VIEW_GROUP_PATIENTS):
+        group_ids = list(user.groups.values_list("id", flat=True))
+        if not group_ids:
+            return Patient.objects.none()
+        # EXISTS rather than a join: no duplicate rows, so no DISTINCT before paging.
+        shares_a_group = Patient.groups.through.objects.filter(
+            patient_id=OuterRef("pk"), group_id__in=group_ids
+        )
+        return Patient.objects.filter(Exists(shares_a_group))
+    return Patient.objects.none()
+
+
+def normalize_ordering(ordering: str | None) -> str:
+    """A known ordering (``field`` or ``-field``), else the default."""
+    ordering = (ordering or "").strip()
+    return ordering if ordering.lstrip("-") in ORDERING_FIELDS else DEFAULT_ORDERING
+
+
+def patient_list_for(*, user, search: str = "", ordering: str = "") -> QuerySet[Patient]:
+    patients = patient_visible_queryset(user=user)
+    for term in search.split()[:5]:
+        patients = patients.filter(
+            Q(family_name__icontains=term)
+            | Q(given_name__icontains=term)
+            | Q(external_id__icontains=term)
+        )
+    ordering = normalize_ordering(ordering)
+    descending = ordering.startswith("-")
+    fields = ORDERING_FIELDS[ordering.lstrip("-")]
+    return patients.order_by(*(f"-{f}" if descending else f for f in fields)).prefetch_related(
+        "groups"
+    )
+
+
+def patient_get_for(*, user, pk: int) -> Patient:
+    """The patient, if the user may see it; else Http404 (its existence must not leak)."""
+    patient = patient_visible_queryset(user=user).filter(pk=pk).prefetch_related("groups").first()
+    if patient is None:
+        raise Http404("No such patient.")
+    return patient
+
+
+def patient_get_by_external_id_for(*, user, external_id: str) -> Patient | None:
+    return patient_visible_queryset(user=user).filter(external_id=external_id).first()
+
+
+def visible_external_ids_for(*, user, external_ids: list[str]) -> set[str]:
+    """Which of these DICOM PatientIDs belong to patients the user can see (for DICOMweb)."""
+    return set(
+        patient_visible_queryset(user=user)
+        .filter(external_id__in=external_ids)
+        .values_list("external_id", flat=True)
+    )
+
+
+def assignable_groups_for(*, user) -> QuerySet[Group]:
+    """Groups a user may put a patient in: their own, or any with "view all patients"."""
+    if user.has_perm(rights.VIEW_ALL_PATIENTS):
+        return Group.objects.order_by("name")
+    return Group.objects.filter(user=user).order_by("name")
+
+
+def patient_count_for(*, user) -> int:
+    return patient_visible_queryset(user=user).count()
+
+
+def patient_latest_for(*, user, limit: int = 5) -> QuerySet[Patient]:
+    return patient_visible_queryset(user=user).order_by("-created_at", "-id")[:limit]
