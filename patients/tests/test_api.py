@@ -108,8 +108,8 @@ def test_who_may_create(call, group_a, persona, expected):
 def test_create_returns_the_patient(call, group_a):
     response = call(
         "member_a", "post", "/api/patients",
-        {"external_id": "API-2", "family_name": "Api", "given_name": "Deux", "birth_date": "1990-05-06",
-         "sex": "M", "notes": "allergie", "groups": [group_a.id]},
+        {"external_id": "API-2", "family_name": "Api", "given_name": "Deux",
+         "birth_date": "1990-05-06", "sex": "M", "notes": "allergie", "groups": [group_a.id]},
     )  # fmt: skip
 
     body = response.json()
