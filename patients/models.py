@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -29,6 +30,12 @@ def validate_dicom_long_string(value: str) -> None:
 def validate_not_in_future(value: datetime.date) -> None:
     if value and value > timezone.localdate():
         raise ValidationError(_("The birth date cannot be in the future."), code="future")
+
+
+def search_fold(text: str) -> str:
+    """Text as the patient search compares it: upper case, accents removed (é → E)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
 
 class Sex(models.TextChoices):
@@ -64,6 +71,9 @@ class Patient(models.Model):
         blank=True,
         help_text=_("The groups that care for this patient; their members see it."),
     )
+    # external ID and names, folded by search_fold(); kept by save(). One column with one trigram
+    # index (migration 0002) serves substring search at 100,000 patients, accents ignored.
+    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
@@ -94,19 +104,27 @@ class Patient(models.Model):
             models.Index(fields=["family_name", "given_name", "id"], name="patient_name_order"),
             models.Index(fields=["birth_date", "id"], name="patient_birth_order"),
             models.Index(fields=["updated_at", "id"], name="patient_updated_order"),
-            # Substring search (icontains) uses trigram indexes created in migration 0002
-            # on PostgreSQL only.
         ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.external_id})"
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.family_name.upper()} {self.given_name}".strip()
 
     def clean(self) -> None:
         super().clean()
         self.external_id = (self.external_id or "").strip()
         self.family_name = (self.family_name or "").strip()
         self.given_name = (self.given_name or "").strip()
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()} {self.given_name}".strip()
+
+    def build_search_text(self) -> str:
+        return search_fold(f"{self.external_id} {self.family_name} {self.given_name}")

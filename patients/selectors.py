@@ -10,11 +10,11 @@ A patient outside a user's view does not exist for them (404, never 403).
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from accounts import rights
-from patients.models import Patient
+from patients.models import Patient, search_fold
 
 ORDERING_FIELDS = {
     "external_id": ("external_id", "id"),
@@ -52,12 +52,9 @@ def normalize_ordering(ordering: str | None) -> str:
 
 def patient_list_for(*, user, search: str = "", ordering: str = "") -> QuerySet[Patient]:
     patients = patient_visible_queryset(user=user)
-    for term in search.split()[:5]:
-        patients = patients.filter(
-            Q(family_name__icontains=term)
-            | Q(given_name__icontains=term)
-            | Q(external_id__icontains=term)
-        )
+    # Every word must appear in the external ID or the names, in any order, accents ignored.
+    for term in search_fold(search).split()[:5]:
+        patients = patients.filter(search_text__contains=term)
     ordering = normalize_ordering(ordering)
     descending = ordering.startswith("-")
     fields = ORDERING_FIELDS[ordering.lstrip("-")]

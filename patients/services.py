@@ -164,6 +164,15 @@ _FAMILY_NAMES = [
     "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
     "Vincent", "Fournier", "Morel", "Girard", "Andre", "Mercier", "Dupont", "Lambert", "Bonnet",
 ]  # fmt: skip
+# Syllables for rarer family names: real lists are long-tailed, with few very common names.
+_SYLLABLES_START = [
+    "Bel", "Char", "Del", "Fon", "Gau", "Her", "Jou", "Lan", "Mar", "Nor", "Pel", "Quen", "Ros",
+    "Sau", "Tel", "Val", "Ver", "Bou", "Cha", "Gre", "Lef", "Mon", "Per", "Ri", "Ther",
+]  # fmt: skip
+_SYLLABLES_END = [
+    "lier", "mont", "court", "ville", "nier", "tier", "reau", "chet", "don", "gnac", "lard",
+    "mas", "quet", "rand", "sson", "teau", "vin", "zac", "bert", "geot", "laud", "nay",
+]  # fmt: skip
 _GIVEN_NAMES = [
     "Jean", "Marie", "Pierre", "Camille", "Louis", "Léa", "Paul", "Chloé", "Hugo", "Manon",
     "Jules", "Emma", "Lucas", "Inès", "Nathan", "Sarah", "Gabriel", "Louise", "Arthur", "Zoé",
@@ -197,7 +206,13 @@ def synthetic_patients_seed(*, count: int, groups: list[Group], batch_size: int 
             batch = [
                 Patient(
                     external_id=f"SYN{start + created + i:08d}",
-                    family_name=rng.choice(_FAMILY_NAMES),
+                    family_name=(
+                        rng.choice(_FAMILY_NAMES)
+                        if rng.random() < 0.1
+                        else rng.choice(_SYLLABLES_START)
+                        + rng.choice(_SYLLABLES_END)
+                        + rng.choice(["", "", "-" + rng.choice(_SYLLABLES_START) + "ier"])
+                    ),
                     given_name=rng.choice(_GIVEN_NAMES),
                     birth_date=datetime.date(1930, 1, 1)
                     + datetime.timedelta(days=rng.randrange(0, 33000)),
@@ -207,6 +222,7 @@ def synthetic_patients_seed(*, count: int, groups: list[Group], batch_size: int 
             ]
             for patient in batch:
                 patient.sex = patient.sex.strip()
+                patient.search_text = patient.build_search_text()  # bulk_create skips save()
             Patient.objects.bulk_create(batch, batch_size=size)
             if groups:
                 Through.objects.bulk_create(

@@ -87,3 +87,22 @@ def test_ordering_is_whitelisted(viewer_all, patient_a, patient_b):
     assert ids("-external_id") == ["RADIO-001", "CARDIO-001"]
     assert ids("family_name") == ["CARDIO-001", "RADIO-001"]  # Durand < Petit
     assert ids("password; DROP TABLE") == ids("family_name")
+
+
+def test_search_ignores_accents_and_case(viewer_all, group_a):
+    PatientFactory(external_id="ACC-1", family_name="Lefèvre", given_name="Zoé", groups=[group_a])
+
+    assert [p.external_id for p in patient_list_for(user=viewer_all, search="lefevre zoe")] == [
+        "ACC-1"
+    ]
+    assert [p.external_id for p in patient_list_for(user=viewer_all, search="LEFÈVRE")] == ["ACC-1"]
+
+
+def test_search_follows_a_renamed_patient(viewer_all, patient_a):
+    patient_a.family_name = "Nouveau"
+    patient_a.save(update_fields=["family_name"])
+
+    assert [p.external_id for p in patient_list_for(user=viewer_all, search="nouveau")] == [
+        "CARDIO-001"
+    ]
+    assert list(patient_list_for(user=viewer_all, search="durand")) == []
