@@ -109,18 +109,18 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name} ({self.external_id})"
 
-    def clean(self) -> None:
-        super().clean()
-        self.external_id = (self.external_id or "").strip()
-        self.family_name = (self.family_name or "").strip()
-        self.given_name = (self.given_name or "").strip()
-
     def save(self, *args, **kwargs) -> None:
         self.search_text = self.build_search_text()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "search_text" not in update_fields:
             kwargs["update_fields"] = [*update_fields, "search_text"]
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.external_id = (self.external_id or "").strip()
+        self.family_name = (self.family_name or "").strip()
+        self.given_name = (self.given_name or "").strip()
 
     @property
     def display_name(self) -> str:
