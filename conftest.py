@@ -115,3 +115,59 @@ def api_token(client):
         return response.json()["access"]
 
     return make
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (installed by `make test`)."""
+    import os
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous, which is what this flag tells Django.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        chromium = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            locale="en-US",
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh tab; page.goto("/path") is relative to the live server."""
+    browser.clear_cookies()
+    tab = browser.new_page()
+    tab.set_default_timeout(10_000)
+    original_goto = tab.goto
+    tab.goto = lambda path, **kw: original_goto(f"{live_server.url}{path}", **kw)  # type: ignore[method-assign]
+    yield tab
+    tab.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    """browser_login(user) logs in through the real login form."""
+
+    def login(user, password: str = PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        return page
+
+    return login

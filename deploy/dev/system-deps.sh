@@ -7,6 +7,8 @@ PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 missing=()
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
