@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# `make run DEMO_PATIENTS=5000` also creates that many synthetic patients (once).
+DEMO_PATIENTS ?= 0
 
 .PHONY: run test lint bench install system-deps messages clean
 
@@ -24,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
-	PORTAL_ENV=development $(PY) manage.py seed_demo
+	PORTAL_ENV=development $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
 	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
 	PORTAL_ENV=development $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -87,3 +87,25 @@ def test_the_check_passes_once_the_password_is_changed(settings):
     settings.ALLOW_DEMO_DATA = False
 
     assert demo_password_refused_in_production() == []
+
+
+def test_it_creates_patient_poc_in_the_admin_group():
+    from patients.models import Patient
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    patient = Patient.objects.get(external_id="patient_test_poc")
+    assert [g.name for g in patient.groups.all()] == ["Administrateurs"]
+    assert Patient.objects.count() == 1
+
+
+def test_it_tops_up_synthetic_patients_to_the_asked_number():
+    from patients.models import Patient
+
+    call_command("seed_demo", patients=30, stdout=StringIO())
+    call_command("seed_demo", patients=30, stdout=StringIO())
+    call_command("seed_demo", patients=40, stdout=StringIO())
+
+    assert Patient.objects.filter(external_id__startswith="SYN").count() == 40
+    assert Patient.objects.filter(search_text__contains="SYN0000003").count() == 10

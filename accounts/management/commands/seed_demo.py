@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import DEMO_GROUP_NAME, demo_data_seed
+from patients.models import Patient
 from patients.services import synthetic_patients_seed
 
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
             type=int,
             default=0,
             metavar="N",
-            help="also add N synthetic patients (SYN00000001…) for trying the list at scale",
+            help="make sure N synthetic patients (SYN00000000…) exist, for trying the list at "
+            "scale; only the missing ones are added",
         )
 
     def handle(self, *args: Any, patients: int, **options: Any) -> None:
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         created = demo_data_seed()
         for what, was_created in created.items():
             self.stdout.write(f"{what}: {'created' if was_created else 'already present'}")
-        if patients:
+        missing = patients - Patient.objects.filter(external_id__startswith="SYN").count()
+        if missing > 0:
             groups = list(Group.objects.filter(name=DEMO_GROUP_NAME))
-            added = synthetic_patients_seed(count=patients, groups=groups)
+            added = synthetic_patients_seed(count=missing, groups=groups)
             self.stdout.write(f"synthetic patients: {added} added")
