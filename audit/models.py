@@ -43,3 +43,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.object_repr}"
+
+    def change_lines(self) -> list[tuple[str, str, str]]:
+        """``(field, before, after)`` for display, lists joined, empty values left out."""
+
+        def show(value) -> str:
+            if value is None:
+                return ""
+            if isinstance(value, list):
+                return ", ".join(str(v) for v in value)
+            return str(value)
+
+        lines = []
+        for field, values in sorted(self.changes.items()):
+            before, after = (
+                values if isinstance(values, list) and len(values) == 2 else (None, values)
+            )
+            if show(before) or show(after):
+                lines.append((field, show(before), show(after)))
+        return lines

@@ -176,3 +176,33 @@ def test_the_audit_trail_exports_as_csv_with_the_filters(login_client, admin, me
     assert [r["action"] for r in rows] == ["patient.update", "patient.create"]
     assert {r["actor_email"] for r in rows} == {"alice@hopital.example"}
     assert rows[0]["patient_external_id"] == "P1"
+
+
+def test_the_page_shows_changes_as_before_and_after(login_client, admin, trail):
+    body = login_client(admin).get("/audit/", {"patient": "P1"}).content.decode()
+
+    assert "<strong>notes</strong>: vu</div>" in body
+    assert "<strong>groups</strong>: Cardiologie</div>" in body
+    assert "None" not in body
+
+
+def test_changes_made_in_the_django_admin_are_audited(client, group_a):
+    from accounts.tests.factories import UserFactory
+
+    root = UserFactory(email="root@hopital.example", is_staff=True, is_superuser=True)
+    client.force_login(root)
+
+    response = client.post(
+        "/admin/patients/patient/add/",
+        {"external_id": "ADM-1", "family_name": "Admin", "given_name": "", "sex": "", "notes": "",
+         "groups": [group_a.pk]},
+    )  # fmt: skip
+    patient = Patient.objects.get(external_id="ADM-1")
+    client.post(f"/admin/patients/patient/{patient.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [e.action for e in events] == ["patient.create", "patient.delete"]
+    assert events[0].actor_email == "root@hopital.example"
+    assert events[0].changes["groups"] == [None, ["Cardiologie"]]
+    assert not Patient.objects.filter(external_id="ADM-1").exists()
