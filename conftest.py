@@ -171,3 +171,48 @@ def browser_login(page):
         return page
 
     return login
+
+
+@pytest.fixture(scope="session")
+def orthanc_server(tmp_path_factory):
+    """A real Orthanc on free loopback ports, for the whole test session."""
+    from orthanc_bridge.local_server import LocalOrthanc, free_port
+
+    server = LocalOrthanc(
+        tmp_path_factory.mktemp("orthanc"),
+        http_port=free_port(),
+        dicom_port=free_port(),
+        modalities={"testscu": ["TESTSCU", "127.0.0.1", free_port()]},
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _orthanc_settings(request, settings):
+    """Point the portal at the session's Orthanc when a test uses it, else at a closed port.
+
+    A test that does not ask for Orthanc but reaches it anyway gets "unavailable", never a
+    stranger's server on the default port.
+    """
+    if "orthanc_server" in request.fixturenames or "orthanc" in request.fixturenames:
+        server = request.getfixturevalue("orthanc_server")
+        settings.ORTHANC_URL, settings.ORTHANC_USER, settings.ORTHANC_PASSWORD = (
+            server.url, "preview", server.password,
+        )  # fmt: skip
+    else:
+        from orthanc_bridge.local_server import free_port
+
+        settings.ORTHANC_URL = f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def orthanc(orthanc_server, settings):
+    """An empty Orthanc for this test (everything stored is deleted afterwards)."""
+    from orthanc_bridge.client import get_client
+
+    client = get_client()
+    yield client
+    for patient_id in client.get_json("/patients"):
+        client.delete(f"/patients/{patient_id}")

@@ -15,6 +15,8 @@ class Action(models.TextChoices):
     GROUP_CREATE = "group.create", _("Group created")
     GROUP_UPDATE = "group.update", _("Group changed")
     GROUP_DELETE = "group.delete", _("Group deleted")
+    DICOM_UPLOAD = "dicom.upload", _("DICOM uploaded")
+    STUDY_DOWNLOAD = "study.download", _("Study downloaded")
 
 
 class AuditEvent(models.Model):

@@ -45,7 +45,13 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(rights.ADD_PATIENT):
         raise PermissionDenied
-    form = PatientForm(request.POST or None, user=request.user)
+    # GET parameters pre-fill the form (the "create from this study" action of unassigned studies).
+    initial = {
+        field: request.GET[field]
+        for field in ("external_id", "family_name", "given_name", "birth_date", "sex")
+        if field in request.GET
+    }
+    form = PatientForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_create(actor=request.user, **form.service_fields())
@@ -65,6 +71,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "patient": patient,
         "can_change": user.has_perm(rights.CHANGE_PATIENT),
         "can_delete": user.has_perm(rights.DELETE_PATIENT),
+        "can_view_images": user.has_perm(rights.VIEW_IMAGES),
+        "can_upload": user.has_perm(rights.UPLOAD_DICOM),
     }
     return render(request, "patients/detail.html", context)
 

@@ -124,7 +124,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "portal.middleware.DatabaseUnavailableMiddleware",
+    "portal.middleware.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -313,6 +313,15 @@ SPECTACULAR_SETTINGS = {
 ORTHANC_URL = env_str("ORTHANC_URL", "http://127.0.0.1:8042").rstrip("/")
 ORTHANC_USER = env_str("ORTHANC_USER", "preview")
 ORTHANC_PASSWORD = env_secret("ORTHANC_PASSWORD")
+# How long a patient's study list is kept in the cache (an upload through the portal drops it).
+ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
+
+# --- Uploads ----------------------------------------------------------------------------------
+# Files above 2.5 MB go to temporary files while a request is read, never held in memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 1000)
+UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 8 * 1024**3)
+UPLOAD_ZIP_MAX_EXPANDED_BYTES = env_int("UPLOAD_ZIP_MAX_EXPANDED_BYTES", 8 * 1024**3)
+UPLOAD_ZIP_MAX_ENTRIES = env_int("UPLOAD_ZIP_MAX_ENTRIES", 50000)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -10,6 +10,7 @@ api_urlpatterns = [
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
     path("", include("accounts.api_urls")),
     path("", include("patients.api_urls")),
+    path("", include("orthanc_bridge.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("patients/", include("patients.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("orthanc_bridge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import rights
+from orthanc_bridge.client import OrthancError, get_client
 from patients.selectors import patient_count_for, patient_latest_for
 
 
@@ -42,19 +43,30 @@ def _database_ok() -> bool:
         return False
 
 
+def _orthanc_ok() -> bool:
+    try:
+        get_client().system(timeout=2.0)
+    except OrthancError:
+        return False
+    return True
+
+
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and dependencies, for load balancers and `make run`'s wait loop.
 
-    The database connect timeout (DB_CONNECT_TIMEOUT) bounds how long this takes.
+    The database connect timeout (DB_CONNECT_TIMEOUT) and a 2 s Orthanc timeout bound how long
+    this takes.
     """
     database_ok = _database_ok()
+    orthanc_ok = _orthanc_ok()
     body = {
-        "status": "ok" if database_ok else "degraded",
+        "status": "ok" if database_ok and orthanc_ok else "degraded",
         "database": "ok" if database_ok else "unavailable",
+        "orthanc": "ok" if orthanc_ok else "unavailable",
     }
-    return JsonResponse(body, status=200 if database_ok else 503)
+    return JsonResponse(body, status=200 if database_ok and orthanc_ok else 503)
 
 
 # --- Error pages: JSON under /api/, HTML elsewhere ---------------------------------------------

@@ -7,11 +7,20 @@ from django.db import connection
 
 
 @pytest.mark.django_db
-def test_health_is_ok_with_the_database_up(client):
+def test_health_is_ok_with_the_database_and_orthanc_up(client, orthanc):
     response = client.get("/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "orthanc": "ok"}
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_orthanc_is_unreachable(client):
+    # Without the `orthanc` fixture the portal points at a closed port: a real refusal.
+    response = client.get("/health")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": "ok", "orthanc": "unavailable"}
 
 
 def _closed_port() -> int:
@@ -20,7 +29,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_health_is_503_when_the_database_is_unreachable(client, django_db_blocker):
+def test_health_is_503_when_the_database_is_unreachable(client, django_db_blocker, orthanc):
     """Point the live connection at a port where no server listens: a real connection failure."""
     with django_db_blocker.unblock():
         original = dict(connection.settings_dict)
@@ -35,10 +44,10 @@ def test_health_is_503_when_the_database_is_unreachable(client, django_db_blocke
             connection.settings_dict.update(original)
 
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "database": "unavailable"}
+    assert response.json() == {"status": "degraded", "database": "unavailable", "orthanc": "ok"}
 
 
-def test_health_recovers_once_the_database_is_back(client, django_db_blocker):
+def test_health_recovers_once_the_database_is_back(client, django_db_blocker, orthanc):
     with django_db_blocker.unblock():
         original = dict(connection.settings_dict)
         connection.close()

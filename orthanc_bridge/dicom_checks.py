@@ -1,0 +1,91 @@
+"""The upload safety check: is this a whole DICOM file of this patient?
+
+A file that fails never reaches Orthanc. The reasons are shown to the user as they are.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import IO
+
+from django.utils.translation import gettext as _
+from pydicom import dcmread
+from pydicom.encaps import generate_fragments
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import get_expected_length
+
+PREAMBLE_LENGTH = 128
+# Orthanc indexes instances by these; a file without them is cut short or not an image.
+REQUIRED_TAGS = ["SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
+
+
+class DicomRejected(Exception):
+    """The file is not acceptable; ``str(exc)`` is the reason for the user."""
+
+
+def is_dicom_file(fileobj: IO[bytes]) -> bool:
+    """A DICOM Part 10 file: 128-byte preamble, then "DICM"."""
+    start = fileobj.tell()
+    head = fileobj.read(PREAMBLE_LENGTH + 4)
+    fileobj.seek(start)
+    return len(head) == PREAMBLE_LENGTH + 4 and head[PREAMBLE_LENGTH:] == b"DICM"
+
+
+def check_dicom_for_patient(fileobj: IO[bytes], *, external_id: str) -> str:
+    """Raise DicomRejected unless the file is readable DICOM whose PatientID is ``external_id``.
+
+    Returns the file's SOP Instance UID. The file position is restored for the caller.
+    """
+    start = fileobj.tell()
+    if not is_dicom_file(fileobj):
+        raise DicomRejected(_("Not a DICOM file (no DICM marker after the preamble)."))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dataset = dcmread(fileobj)
+        # pydicom reads a cut file as far as it goes and only warns about the missing end.
+        for warning in caught:
+            if "End of file" in str(warning.message):
+                raise DicomRejected(_("Truncated DICOM file: it ends before its last element."))
+        missing = [tag for tag in REQUIRED_TAGS if not str(dataset.get(tag, "")).strip()]
+        if missing:
+            raise DicomRejected(
+                _("Incomplete DICOM file: %(tags)s missing.") % {"tags": ", ".join(missing)}
+            )
+        patient_id = str(dataset.get("PatientID", "")).strip()
+        _check_pixel_data_complete(dataset)
+    except DicomRejected:
+        raise
+    except (InvalidDicomError, ValueError, EOFError, OSError, KeyError, AttributeError) as exc:
+        raise DicomRejected(_("Unreadable DICOM file: %(error)s") % {"error": exc}) from exc
+    finally:
+        fileobj.seek(start)
+    if patient_id != external_id:
+        raise DicomRejected(
+            _("PatientID “%(found)s” in the file is not this patient's external ID “%(expected)s”.")
+            % {"found": patient_id, "expected": external_id}
+        )
+    return str(dataset.get("SOPInstanceUID", ""))
+
+
+def _check_pixel_data_complete(dataset) -> None:
+    """A truncated file still parses; its pixel data is then shorter than the image needs."""
+    if "PixelData" not in dataset:
+        return
+    element = dataset["PixelData"]
+    if dataset.file_meta.TransferSyntaxUID.is_encapsulated:
+        try:
+            fragments = list(generate_fragments(element.value))
+        except (ValueError, EOFError) as exc:
+            raise DicomRejected(_("Truncated DICOM file: %(error)s") % {"error": exc}) from exc
+        if not fragments:
+            raise DicomRejected(_("Truncated DICOM file: no image data."))
+        return
+    expected = get_expected_length(dataset, unit="bytes")
+    actual = len(element.value or b"")
+    # Odd lengths are padded to even in DICOM.
+    if actual < expected:
+        raise DicomRejected(
+            _("Truncated DICOM file: %(actual)s of %(expected)s bytes of image data.")
+            % {"actual": actual, "expected": expected}
+        )

@@ -1,0 +1,216 @@
+"""Writes to Orthanc: DICOM upload with the patient safety check."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts import rights
+from audit.models import Action
+from audit.services import audit_record
+from orthanc_bridge.client import OrthancRejected, OrthancUnavailable, get_client
+from orthanc_bridge.dicom_checks import DicomRejected, check_dicom_for_patient
+from orthanc_bridge.selectors import studies_cache_forget
+from patients.models import Patient
+from patients.selectors import patient_visible_queryset
+
+STORED, ALREADY_PRESENT, REJECTED = "stored", "already_present", "rejected"
+# Entries extracted from a zip stay in memory up to this size, then spill to disk.
+SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str
+    reason: str = ""
+
+
+@dataclass
+class UploadReport:
+    files: list[FileResult] = field(default_factory=list)
+    orthanc_unavailable: bool = False
+
+    def add(self, name: str, status: str, reason: str = "") -> None:
+        self.files.append(FileResult(name, status, reason))
+
+    @property
+    def stored(self) -> int:
+        return sum(f.status == STORED for f in self.files)
+
+    @property
+    def already_present(self) -> int:
+        return sum(f.status == ALREADY_PRESENT for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == REJECTED]
+
+    def as_dict(self) -> dict:
+        return {
+            "stored": self.stored,
+            "already_present": self.already_present,
+            "rejected": [{"file": f.file, "reason": f.reason} for f in self.rejected],
+            "files": [{"file": f.file, "status": f.status, "reason": f.reason} for f in self.files],
+        }
+
+
+def _unsafe_zip_name(name: str) -> bool:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in PurePosixPath(name.replace("\\", "/")).parts
+
+
+@contextmanager
+def _spooled() -> Iterator[IO[bytes]]:
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115
+    try:
+        yield spool
+    finally:
+        spool.close()
+
+
+def _zip_entries(
+    name: str, fileobj: IO[bytes], report: UploadReport
+) -> Iterator[tuple[str, IO[bytes]]]:
+    """Safe entries of a zip, each as its own spooled file; unsafe ones go to the report."""
+    try:
+        archive = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError) as exc:
+        report.add(name, REJECTED, _("Unreadable zip file: %(error)s") % {"error": exc})
+        return
+    with archive:
+        entries = [info for info in archive.infolist() if not info.is_dir()]
+        limit = settings.UPLOAD_ZIP_MAX_EXPANDED_BYTES
+        declared = sum(info.file_size for info in entries)
+        if declared > limit or len(entries) > settings.UPLOAD_ZIP_MAX_ENTRIES:
+            report.add(
+                name,
+                REJECTED,
+                _(
+                    "The zip expands to %(size)s bytes in %(count)s files, past the limit of "
+                    "%(limit)s bytes and %(max_count)s files; nothing in it was stored."
+                )
+                % {
+                    "size": declared,
+                    "count": len(entries),
+                    "limit": limit,
+                    "max_count": settings.UPLOAD_ZIP_MAX_ENTRIES,
+                },
+            )
+            return
+        for info in entries:
+            entry_name = f"{name}/{info.filename}"
+            if _unsafe_zip_name(info.filename):
+                report.add(entry_name, REJECTED, _("Unsafe path in the zip (absolute or with ..)."))
+                continue
+            with _spooled() as spool:
+                try:
+                    with archive.open(info) as source:
+                        copied = 0
+                        while chunk := source.read(COPY_CHUNK):
+                            copied += len(chunk)
+                            # The sizes in a zip's directory can lie; the real bytes count.
+                            if copied > info.file_size or copied > limit:
+                                raise zipfile.BadZipFile("entry larger than declared")
+                            spool.write(chunk)
+                except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                    report.add(
+                        entry_name, REJECTED, _("Unreadable zip entry: %(error)s") % {"error": exc}
+                    )
+                    continue
+                spool.seek(0)
+                yield entry_name, spool
+
+
+def _store_one(name: str, fileobj: IO[bytes], patient: Patient, report: UploadReport) -> None:
+    try:
+        check_dicom_for_patient(fileobj, external_id=patient.external_id)
+    except DicomRejected as exc:
+        report.add(name, REJECTED, str(exc))
+        return
+    try:
+        answer = get_client().store_instance(fileobj)
+    except OrthancRejected as exc:
+        report.add(
+            name,
+            REJECTED,
+            _("The image server refused the file: %(error)s") % {"error": exc.message},
+        )
+        return
+    status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
+    report.add(name, status)
+
+
+def dicom_upload(
+    *, actor, patient: Patient, files: Iterable[tuple[str, IO[bytes]]]
+) -> UploadReport:
+    """Check and store each file (zips are expanded) one by one; never all in memory.
+
+    A rejected file never reaches Orthanc; accepted files of the same batch are kept. If Orthanc
+    goes down mid-batch, the files not yet sent are reported as not stored and the files
+    already stored stay.
+    """
+    if not actor.has_perm(rights.UPLOAD_DICOM):
+        raise PermissionDenied(_("You do not have the right to upload DICOM files."))
+    if not patient_visible_queryset(user=actor).filter(pk=patient.pk).exists():
+        raise PermissionDenied(_("You do not have the right to do this."))
+    report = UploadReport()
+    unavailable = False
+    try:
+        for name, fileobj in files:
+            if unavailable:
+                report.add(name, REJECTED, _("Not sent: the image server became unavailable."))
+                continue
+            try:
+                if zipfile.is_zipfile(fileobj):
+                    fileobj.seek(0)
+                    for entry_name, entry in _zip_entries(name, fileobj, report):
+                        _store_one(entry_name, entry, patient, report)
+                else:
+                    fileobj.seek(0)
+                    _store_one(name, fileobj, patient, report)
+            except OrthancUnavailable:
+                unavailable = report.orthanc_unavailable = True
+                report.add(name, REJECTED, _("Not stored: the image server is unavailable."))
+    finally:
+        if report.stored:
+            studies_cache_forget(patient)
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=Action.DICOM_UPLOAD,
+                obj=patient,
+                patient=patient,
+                changes={
+                    "stored": report.stored,
+                    "already_present": report.already_present,
+                    "rejected": len(report.rejected),
+                },
+            )
+    return report
+
+
+def copy_stream_to_tempfile(stream: IO[bytes], *, max_bytes: int) -> IO[bytes]:
+    """Spool a request body to a temporary file in chunks (never whole in memory)."""
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - returned to the caller, who closes it
+    copied = 0
+    while chunk := stream.read(COPY_CHUNK):
+        copied += len(chunk)
+        if copied > max_bytes:
+            target.close()
+            raise ValueError(f"body larger than {max_bytes} bytes")
+        target.write(chunk)
+    target.seek(0)
+    return target

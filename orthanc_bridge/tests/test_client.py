@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from orthanc_bridge.client import (
+    OrthancClient,
+    OrthancNotFound,
+    OrthancRejected,
+    OrthancUnavailable,
+)
+from orthanc_bridge.dicom_samples import demo_study
+from orthanc_bridge.local_server import free_port
+
+
+def test_it_stores_and_finds_an_instance(orthanc):
+    instance = demo_study(patient_id="CLIENT-1", ct_count=1, mr_count=0)[0]
+
+    first = orthanc.store_instance(io.BytesIO(instance.content))
+    again = orthanc.store_instance(io.BytesIO(instance.content))
+    studies = orthanc.find_studies({"PatientID": "CLIENT-1"})
+
+    assert first["Status"] == "Success"
+    assert again["Status"] == "AlreadyStored"
+    assert [s["MainDicomTags"]["StudyInstanceUID"] for s in studies] == [instance.study_uid]
+
+
+def test_a_refused_file_is_orthanc_rejected(orthanc):
+    with pytest.raises(OrthancRejected):
+        orthanc.store_instance(b"not dicom at all")
+
+
+def test_an_unknown_resource_is_not_found(orthanc):
+    with pytest.raises(OrthancNotFound):
+        orthanc.study("0000-not-a-study")
+
+
+def test_wrong_credentials_are_rejected(orthanc_server):
+    client = OrthancClient(orthanc_server.url, "preview", "wrong-password")
+
+    with pytest.raises(OrthancRejected) as info:
+        client.system()
+    assert info.value.status == 401
+
+
+def test_a_closed_port_is_unavailable():
+    client = OrthancClient(f"http://127.0.0.1:{free_port()}", "preview", "x", connect_timeout=1)
+
+    with pytest.raises(OrthancUnavailable):
+        client.system()
+
+
+def test_the_local_server_keeps_a_generated_password(orthanc_server):
+    assert orthanc_server.password != "changeme"
+    assert len(orthanc_server.password) >= 24
+    assert oct((orthanc_server.directory / "password").stat().st_mode)[-3:] == "600"

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import rights
+from audit.models import Action
+from audit.services import audit_record
+from orthanc_bridge import selectors, services
+from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
+from patients.selectors import patient_get_for
+from portal.htmx import render_page
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128" viewBox="0 0 128 128">'
+    '<rect width="128" height="128" fill="#1d2733"/><text x="64" y="70" font-size="12" '
+    'fill="#9fb3c8" text-anchor="middle" font-family="sans-serif">no preview</text></svg>'
+)
+
+
+@login_required
+@require_GET
+def patient_studies(request: HttpRequest, pk: int) -> HttpResponse:
+    """The studies panel of a patient page, loaded by HTMX after the page itself."""
+    patient = patient_get_for(user=request.user, pk=pk)
+    context = {"patient": patient, "studies": None, "unavailable": False}
+    try:
+        context["studies"] = selectors.study_list_for(user=request.user, patient=patient)
+    except OrthancUnavailable as exc:
+        logger.warning("Studies of patient %s: %s", patient.pk, exc)
+        context["unavailable"] = True
+    return render_page(request, "orthanc_bridge/studies.html", "studies-panel", context)
+
+
+@login_required
+@require_GET
+def series_thumbnail(request: HttpRequest, pk: int, series_id: str) -> HttpResponse:
+    patient = patient_get_for(user=request.user, pk=pk)
+    try:
+        series = selectors.series_get_for(user=request.user, patient=patient, series_id=series_id)
+        content, content_type = get_client().instance_preview(series["thumbnail_instance"])
+    except OrthancError as exc:
+        # Orthanc down, or an image it cannot decode (JPEG 2000 without GDCM): a placeholder.
+        logger.info("No preview for series %s: %s", series_id, exc)
+        response = HttpResponse(PLACEHOLDER_SVG, content_type="image/svg+xml")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    response = HttpResponse(content, content_type=content_type)
+    # The URL names the previewed instance (?i=), so a new upload gets a new URL.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponse:
+    patient = patient_get_for(user=request.user, pk=pk)
+    try:
+        study = selectors.study_get_for(user=request.user, patient=patient, study_id=study_id)
+        chunks = get_client().study_archive(study["id"])
+        first = next(chunks, b"")  # fail here, with a page, if Orthanc is down
+    except OrthancUnavailable:
+        return render(
+            request,
+            "error.html",
+            {"status": 503, "message": _("The image server is unavailable. Try again shortly.")},
+            status=503,
+        )
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=Action.STUDY_DOWNLOAD,
+            object_type="study",
+            object_id=study["study_instance_uid"],
+            object_repr=study["description"] or study["study_instance_uid"],
+            patient=patient,
+        )
+
+    def body():
+        yield first
+        yield from chunks
+
+    response = StreamingHttpResponse(body(), content_type="application/zip")
+    name = f"{patient.external_id}-{study['study_date'] or 'study'}.zip".replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload from the patient page: JSON for the page's script, a results page without it."""
+    patient = patient_get_for(user=request.user, pk=pk)
+    if not request.user.has_perm(rights.UPLOAD_DICOM):
+        raise PermissionDenied
+    files = [(f.name, f) for f in request.FILES.getlist("files")]
+    report = services.dicom_upload(actor=request.user, patient=patient, files=files)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(report.as_dict(), status=503 if report.orthanc_unavailable else 200)
+    if not files:
+        messages.error(request, _("Choose at least one file to upload."))
+        return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request, "orthanc_bridge/upload_result.html", {"patient": patient, "report": report}
+    )
+
+
+@login_required
+@require_GET
+def unassigned_studies(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(rights.VIEW_ALL_PATIENTS):
+        raise PermissionDenied
+    context = {"studies": [], "unavailable": False}
+    try:
+        context["studies"] = selectors.unassigned_studies_for(user=request.user)
+    except OrthancUnavailable:
+        context["unavailable"] = True
+    return render(request, "orthanc_bridge/unassigned.html", context)

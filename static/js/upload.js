@@ -1,0 +1,146 @@
+// DICOM upload from the patient page: files, a folder or zips, by picker or drag and drop.
+// Files go in small batches (one request each), so hundreds of files or several GB never make
+// one giant request; the progress bar counts bytes across all batches.
+(function () {
+  "use strict";
+  const BATCH_FILES = 20;
+  const BATCH_BYTES = 64 * 1024 * 1024;
+
+  function readAllEntries(reader) {
+    return new Promise((resolve, reject) => {
+      const all = [];
+      const next = () => reader.readEntries((entries) => {
+        if (!entries.length) { resolve(all); return; }
+        all.push(...entries); next();
+      }, reject);
+      next();
+    });
+  }
+
+  async function filesFromEntry(entry, prefix) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      return [{ file, name: prefix + file.name }];
+    }
+    const children = await readAllEntries(entry.createReader());
+    const nested = await Promise.all(children.map((child) => filesFromEntry(child, prefix + entry.name + "/")));
+    return nested.flat();
+  }
+
+  function batches(items) {
+    const out = [];
+    let current = [], size = 0;
+    for (const item of items) {
+      if (current.length && (current.length >= BATCH_FILES || size + item.file.size > BATCH_BYTES)) {
+        out.push(current); current = []; size = 0;
+      }
+      current.push(item); size += item.file.size;
+    }
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  function send(form, batch, onProgress) {
+    return new Promise((resolve) => {
+      const data = new FormData();
+      batch.forEach((item) => data.append("files", item.file, item.name));
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      xhr.upload.onprogress = (event) => onProgress(event.loaded);
+      xhr.onload = () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+        if (body && body.files) { resolve(body.files); return; }
+        const reason = (body && body.detail) || form.dataset.msgFailed + " (" + xhr.status + ")";
+        resolve(batch.map((item) => ({ file: item.name, status: "rejected", reason })));
+      };
+      xhr.onerror = () => resolve(batch.map((item) => ({ file: item.name, status: "rejected", reason: form.dataset.msgNetwork })));
+      xhr.send(data);
+    });
+  }
+
+  function render(form, results) {
+    const labels = { stored: form.dataset.msgStored, already_present: form.dataset.msgPresent, rejected: form.dataset.msgRejected };
+    const counts = { stored: 0, already_present: 0, rejected: 0 };
+    const rows = results.map((r) => {
+      counts[r.status] += 1;
+      const tr = document.createElement("tr");
+      tr.className = "result-" + r.status;
+      for (const text of [r.file, labels[r.status] || r.status, r.reason || ""]) {
+        const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+      }
+      return tr;
+    });
+    const box = form.querySelector("[data-results]");
+    box.replaceChildren();
+    const summary = document.createElement("p");
+    summary.className = "upload-summary";
+    summary.textContent = `${labels.stored}: ${counts.stored} · ${labels.already_present}: ${counts.already_present} · ${labels.rejected}: ${counts.rejected}`;
+    const table = document.createElement("table");
+    table.className = "upload-results";
+    const body = document.createElement("tbody");
+    body.replaceChildren(...rows);
+    table.appendChild(body);
+    box.append(summary, table);
+  }
+
+  async function upload(form, items) {
+    if (!items.length) return;
+    const bar = form.querySelector("[data-progress]");
+    const text = form.querySelector("[data-progress-text]");
+    const total = items.reduce((sum, item) => sum + item.file.size, 0) || 1;
+    let done = 0;
+    const results = [];
+    bar.hidden = false; bar.value = 0;
+    form.classList.add("uploading");
+    for (const batch of batches(items)) {
+      const batchBytes = batch.reduce((sum, item) => sum + item.file.size, 0);
+      const batchResults = await send(form, batch, (loaded) => {
+        const pct = Math.min(100, Math.round((100 * (done + Math.min(loaded, batchBytes))) / total));
+        bar.value = pct; text.textContent = pct + " %";
+      });
+      done += batchBytes;
+      results.push(...batchResults);
+      render(form, results);
+    }
+    bar.value = 100; text.textContent = form.dataset.msgDone;
+    form.classList.remove("uploading");
+    form.dispatchEvent(new CustomEvent("dicom-uploaded", { bubbles: true, detail: results }));
+    const panel = document.getElementById("studies-panel");
+    if (panel && window.htmx) {
+      window.htmx.ajax("GET", form.dataset.studiesUrl, { target: "#studies-panel", swap: "outerHTML" });
+    }
+  }
+
+  function pickedFiles(input) {
+    return Array.from(input.files).map((file) => ({ file, name: file.webkitRelativePath || file.name }));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("form[data-upload]").forEach((form) => {
+      const zone = form.querySelector("[data-dropzone]");
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const items = Array.from(form.querySelectorAll("input[type=file]")).flatMap(pickedFiles);
+        upload(form, items).then(() => form.querySelectorAll("input[type=file]").forEach((i) => { i.value = ""; }));
+      });
+      form.querySelectorAll("input[type=file]").forEach((input) => {
+        input.addEventListener("change", () => form.requestSubmit());
+      });
+      zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+      zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+      zone.addEventListener("drop", async (event) => {
+        event.preventDefault();
+        zone.classList.remove("over");
+        const entries = Array.from(event.dataTransfer.items || [])
+          .map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
+        const items = entries.length
+          ? (await Promise.all(entries.map((entry) => filesFromEntry(entry, "")))).flat()
+          : Array.from(event.dataTransfer.files).map((file) => ({ file, name: file.name }));
+        upload(form, items);
+      });
+    });
+  });
+})();
