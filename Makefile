@@ -28,7 +28,9 @@ run: install
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
 	PORTAL_ENV=development $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
 	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
-	PORTAL_ENV=development $(PY) manage.py runserver $(HOST):$(PORT)
+	PORTAL_ENV=development $(PY) -m orthanc_bridge.local_server --dir var/orthanc -- \
+		sh -c '$(PY) manage.py load_demo_study && exec $(PY) manage.py runserver $(HOST):$(PORT)'
+
 
 test: install
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0

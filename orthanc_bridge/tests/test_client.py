@@ -55,3 +55,23 @@ def test_the_local_server_keeps_a_generated_password(orthanc_server):
     assert orthanc_server.password != "changeme"
     assert len(orthanc_server.password) >= 24
     assert oct((orthanc_server.directory / "password").stat().st_mode)[-3:] == "600"
+
+
+@pytest.mark.django_db
+def test_the_demo_study_is_loaded_once(orthanc):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_demo_study", stdout=out)
+    call_command("load_demo_study", stdout=out)
+
+    studies = orthanc.find_studies({"PatientID": "patient_test_poc"})
+    assert len(studies) == 1
+    assert "already present" in out.getvalue()
+
+
+def test_the_demo_study_command_says_when_orthanc_is_down():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Could not load the demo study"):
+        call_command("load_demo_study")

@@ -1,0 +1,57 @@
+"""The patient page in a real browser: studies with thumbnails, upload with progress and results."""
+
+from __future__ import annotations
+
+import pytest
+
+from orthanc_bridge.dicom_samples import demo_study
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_folder_upload_shows_progress_results_and_the_new_study(
+    page, browser_login, uploader, patient_a, orthanc, tmp_path
+):
+    folder = tmp_path / "exam"
+    folder.mkdir()
+    for instance in demo_study(patient_id="CARDIO-001", ct_count=4, mr_count=2):
+        (folder / instance.filename).write_bytes(instance.content)
+    stranger = tmp_path / "stranger.dcm"
+    stranger.write_bytes(demo_study(patient_id="SOMEONE-ELSE", ct_count=1, mr_count=0)[0].content)
+    browser_login(uploader)
+    page.goto(f"/patients/{patient_a.pk}/")
+    page.wait_for_selector("#studies-panel >> text=No image in the image server")
+
+    page.set_input_files("input[webkitdirectory]", str(folder))
+    page.wait_for_function("document.querySelector('[data-progress]').value === 100")
+    page.wait_for_selector("#studies-panel .series img")
+
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#studies-panel .series img'))"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+
+    assert page.locator(".upload-results tr.result-stored").count() == 6
+    assert page.locator("#studies-panel .series").count() == 2
+    assert page.eval_on_selector_all(
+        "#studies-panel .series img", "imgs => imgs.map(i => i.naturalWidth)"
+    ) == [128, 64]  # CT_small and MR_small previews, decoded by the browser
+
+    page.set_input_files("input[name=files]:not([webkitdirectory])", str(stranger))
+    page.wait_for_selector(".upload-results tr.result-rejected")
+
+    reason = page.inner_text(".upload-results tr.result-rejected")
+    assert "SOMEONE-ELSE" in reason and "CARDIO-001" in reason
+    assert len(orthanc.get_json("/instances")) == 6
+
+
+def test_the_studies_panel_offers_a_retry_when_orthanc_is_down(
+    page, browser_login, member_a, patient_a
+):
+    browser_login(member_a)
+    page.goto(f"/patients/{patient_a.pk}/")
+
+    page.wait_for_selector("#studies-panel >> text=Image server unavailable, try again")
+
+    assert page.locator("#studies-panel a.button").count() == 1
+    assert "Durand".upper() in page.inner_text("h1")
