@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import rights
 from audit.models import Action
 from audit.services import audit_record
-from orthanc_bridge.client import OrthancRejected, OrthancUnavailable, get_client
+from orthanc_bridge.client import OrthancError, OrthancRejected, OrthancUnavailable, get_client
 from orthanc_bridge.dicom_checks import DicomRejected, check_dicom_for_patient
 from orthanc_bridge.selectors import studies_cache_forget
 from patients.models import Patient
@@ -134,23 +136,92 @@ def _zip_entries(
                 yield entry_name, spool
 
 
-def _store_one(name: str, fileobj: IO[bytes], patient: Patient, report: UploadReport) -> None:
+def _size(fileobj: IO[bytes]) -> int:
+    position = fileobj.tell()
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(position)
+    return size
+
+
+class _OrthancSender:
+    """Sends checked files to Orthanc, a few at a time, keeping the report in file order.
+
+    Orthanc spends most of an instance's store time on its own disk and index; a few stores in
+    flight keep it busy while the portal checks the next file. Files up to INLINE_MAX_BYTES are
+    read into memory to be sent (at most ``concurrency * 2`` of them at once); larger ones are
+    streamed from their file, one at a time.
+    """
+
+    INLINE_MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, report: UploadReport, concurrency: int) -> None:
+        self.report = report
+        self.concurrency = max(1, concurrency)
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="orthanc-store"
+        )
+        self.pending: deque[tuple[int, Future]] = deque()
+
+    def send(self, name: str, fileobj: IO[bytes]) -> None:
+        if self.report.orthanc_unavailable:
+            self.report.add(name, REJECTED, _("Not sent: the image server became unavailable."))
+            return
+        index = len(self.report.files)
+        self.report.add(name, "pending")
+        if _size(fileobj) <= self.INLINE_MAX_BYTES:
+            content = fileobj.read()
+            self.pending.append((index, self.pool.submit(get_client().store_instance, content)))
+            while len(self.pending) > self.concurrency * 2:
+                self._collect_one()
+        else:
+            self.finish_pending()
+            future: Future = Future()
+            try:
+                future.set_result(get_client().store_instance(fileobj))
+            except OrthancError as exc:
+                future.set_exception(exc)
+            self._record(index, future)
+
+    def _collect_one(self) -> None:
+        index, future = self.pending.popleft()
+        self._record(index, future)
+
+    def _record(self, index: int, future: Future) -> None:
+        result = self.report.files[index]
+        try:
+            answer = future.result()
+        except OrthancRejected as exc:
+            result.status = REJECTED
+            result.reason = _("The image server refused the file: %(error)s") % {
+                "error": exc.message
+            }
+            return
+        except OrthancUnavailable:
+            self.report.orthanc_unavailable = True
+            result.status = REJECTED
+            result.reason = _("Not stored: the image server is unavailable.")
+            return
+        result.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
+
+    def finish_pending(self) -> None:
+        while self.pending:
+            self._collect_one()
+
+    def close(self) -> None:
+        self.finish_pending()
+        self.pool.shutdown(wait=True)
+
+
+def _check_and_send(
+    name: str, fileobj: IO[bytes], patient: Patient, sender: _OrthancSender
+) -> None:
     try:
         check_dicom_for_patient(fileobj, external_id=patient.external_id)
     except DicomRejected as exc:
-        report.add(name, REJECTED, str(exc))
+        sender.report.add(name, REJECTED, str(exc))
         return
-    try:
-        answer = get_client().store_instance(fileobj)
-    except OrthancRejected as exc:
-        report.add(
-            name,
-            REJECTED,
-            _("The image server refused the file: %(error)s") % {"error": exc.message},
-        )
-        return
-    status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
-    report.add(name, status)
+    sender.send(name, fileobj)
 
 
 def dicom_upload(
@@ -167,24 +238,19 @@ def dicom_upload(
     if not patient_visible_queryset(user=actor).filter(pk=patient.pk).exists():
         raise PermissionDenied(_("You do not have the right to do this."))
     report = UploadReport()
-    unavailable = False
+    sender = _OrthancSender(report, settings.UPLOAD_ORTHANC_CONCURRENCY)
     try:
         for name, fileobj in files:
-            if unavailable:
-                report.add(name, REJECTED, _("Not sent: the image server became unavailable."))
-                continue
-            try:
-                if zipfile.is_zipfile(fileobj):
-                    fileobj.seek(0)
-                    for entry_name, entry in _zip_entries(name, fileobj, report):
-                        _store_one(entry_name, entry, patient, report)
-                else:
-                    fileobj.seek(0)
-                    _store_one(name, fileobj, patient, report)
-            except OrthancUnavailable:
-                unavailable = report.orthanc_unavailable = True
-                report.add(name, REJECTED, _("Not stored: the image server is unavailable."))
+            fileobj.seek(0)
+            if zipfile.is_zipfile(fileobj):
+                fileobj.seek(0)
+                for entry_name, entry in _zip_entries(name, fileobj, report):
+                    _check_and_send(entry_name, entry, patient, sender)
+            else:
+                fileobj.seek(0)
+                _check_and_send(name, fileobj, patient, sender)
     finally:
+        sender.close()
         if report.stored:
             studies_cache_forget(patient)
         with transaction.atomic():

@@ -322,6 +322,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 1000)
 UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_EXPANDED_BYTES = env_int("UPLOAD_ZIP_MAX_EXPANDED_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_ENTRIES = env_int("UPLOAD_ZIP_MAX_ENTRIES", 50000)
+# Checked files sent to Orthanc at once by one upload request.
+UPLOAD_ORTHANC_CONCURRENCY = env_int("UPLOAD_ORTHANC_CONCURRENCY", 4)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -139,6 +139,12 @@ def test_bad_files_are_rejected_with_reasons_and_good_ones_are_kept(
 
     reasons = {r["file"]: r["reason"] for r in body["rejected"]}
     assert body["stored"] == 2  # good.dcm and ok/inside.dcm
+    # One line per file, in the order sent, even though stores run a few at a time.
+    assert [(f["file"], f["status"]) for f in body["files"]] == [
+        ("good.dcm", "stored"), ("other.dcm", "rejected"), ("notes.txt", "rejected"),
+        ("cut.dcm", "rejected"), ("evil.zip/../../etc/evil.dcm", "rejected"),
+        ("evil.zip/ok/inside.dcm", "stored"), ("big.zip", "rejected"),
+    ]  # fmt: skip
     assert "SOMEONE-ELSE" in reasons["other.dcm"] and "CARDIO-001" in reasons["other.dcm"]
     assert "Not a DICOM file" in reasons["notes.txt"]
     assert "Truncated DICOM file" in reasons["cut.dcm"]
