@@ -219,3 +219,21 @@ def test_upload_with_orthanc_down_is_a_clear_503(client, api_token, uploader, pa
     assert response.status_code == 503
     assert response.json()["code"] == "orthanc_unavailable"
     assert response.json()["stored"] == 0
+
+
+def test_large_files_are_streamed_one_at_a_time(
+    client, api_token, uploader, patient_a, orthanc, study_a, monkeypatch
+):
+    from orthanc_bridge.services import _OrthancSender
+
+    # Every file counts as "large" here, so each is streamed from its file instead of read.
+    monkeypatch.setattr(_OrthancSender, "INLINE_MAX_BYTES", 0)
+
+    response = client.post(
+        f"/api/patients/{patient_a.pk}/dicom",
+        {"files": as_upload(study_a)},
+        **bearer(api_token, uploader),
+    )
+
+    assert response.json()["stored"] == 5
+    assert instances_in_orthanc(orthanc) == 5
