@@ -17,6 +17,8 @@ class Action(models.TextChoices):
     GROUP_DELETE = "group.delete", _("Group deleted")
     DICOM_UPLOAD = "dicom.upload", _("DICOM uploaded")
     STUDY_DOWNLOAD = "study.download", _("Study downloaded")
+    IMAGES_VIEW = "images.view", _("Images viewed")
+    DICOM_STOW = "dicom.stow", _("DICOM stored by DICOMweb")
 
 
 class AuditEvent(models.Model):

@@ -170,6 +170,46 @@ class OrthancClient:
         finally:
             response.close()
 
+    def lookup_study(self, study_instance_uid: str) -> str | None:
+        """Orthanc's ID of the study with this StudyInstanceUID, or None."""
+        for item in self.request("POST", "/tools/lookup", data=study_instance_uid).json():
+            if item.get("Type") == "Study":
+                return item["ID"]
+        return None
+
+    def proxy(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+        read_timeout: float = 120.0,
+    ) -> requests.Response:
+        """A streamed request whose 4xx answers are returned, not raised (DICOMweb passes them on).
+
+        Connection failures and 5xx still raise OrthancUnavailable.
+        """
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                data=data,
+                stream=True,
+                timeout=(self.timeout[0], read_timeout),
+            )
+        except requests.RequestException as exc:
+            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
+        if response.status_code >= 500:
+            message = _orthanc_message(response)
+            response.close()
+            raise OrthancUnavailable(f"Orthanc failed on {method} {path}: {message}")
+        return response
+
     def delete(self, path: str) -> None:
         self.request("DELETE", path).close()
 

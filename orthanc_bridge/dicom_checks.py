@@ -6,6 +6,7 @@ A file that fails never reaches Orthanc. The reasons are shown to the user as th
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import IO
 
 from django.utils.translation import gettext as _
@@ -31,10 +32,29 @@ def is_dicom_file(fileobj: IO[bytes]) -> bool:
     return len(head) == PREAMBLE_LENGTH + 4 and head[PREAMBLE_LENGTH:] == b"DICM"
 
 
-def check_dicom_for_patient(fileobj: IO[bytes], *, external_id: str) -> str:
-    """Raise DicomRejected unless the file is readable DICOM whose PatientID is ``external_id``.
+@dataclass(frozen=True)
+class DicomIdentity:
+    patient_id: str
+    study_uid: str
+    sop_class_uid: str
+    sop_instance_uid: str
 
-    Returns the file's SOP Instance UID. The file position is restored for the caller.
+
+def check_dicom_for_patient(fileobj: IO[bytes], *, external_id: str) -> DicomIdentity:
+    """Raise DicomRejected unless the file is readable DICOM whose PatientID is ``external_id``."""
+    identity = inspect_dicom(fileobj)
+    if identity.patient_id != external_id:
+        raise DicomRejected(
+            _("PatientID “%(found)s” in the file is not this patient's external ID “%(expected)s”.")
+            % {"found": identity.patient_id, "expected": external_id}
+        )
+    return identity
+
+
+def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
+    """Raise DicomRejected unless the file is whole, readable DICOM; return who it is about.
+
+    The file position is restored for the caller.
     """
     start = fileobj.tell()
     if not is_dicom_file(fileobj):
@@ -60,12 +80,12 @@ def check_dicom_for_patient(fileobj: IO[bytes], *, external_id: str) -> str:
         raise DicomRejected(_("Unreadable DICOM file: %(error)s") % {"error": exc}) from exc
     finally:
         fileobj.seek(start)
-    if patient_id != external_id:
-        raise DicomRejected(
-            _("PatientID “%(found)s” in the file is not this patient's external ID “%(expected)s”.")
-            % {"found": patient_id, "expected": external_id}
-        )
-    return str(dataset.get("SOPInstanceUID", ""))
+    return DicomIdentity(
+        patient_id=patient_id,
+        study_uid=str(dataset.get("StudyInstanceUID", "")),
+        sop_class_uid=str(dataset.get("SOPClassUID", "")),
+        sop_instance_uid=str(dataset.get("SOPInstanceUID", "")),
+    )
 
 
 def _check_pixel_data_complete(dataset) -> None:

@@ -18,6 +18,7 @@ from django.http import Http404
 from accounts import rights
 from orthanc_bridge.client import get_client
 from patients.models import Patient
+from patients.selectors import visible_external_ids_for
 
 
 def _cache_key(patient: Patient) -> str:
@@ -153,3 +154,44 @@ def unassigned_studies_for(*, user) -> list[dict[str, Any]]:
         )
     unassigned.sort(key=lambda s: (s["patient_id"], s["study_date"]))
     return unassigned
+
+
+# --- DICOMweb authorization -------------------------------------------------------------------
+
+
+def visible_dicom_patient_ids_for(*, user, patient_ids: list[str]) -> set[str]:
+    """Which DICOM PatientIDs are external IDs of patients the user sees (QIDO filter)."""
+    return visible_external_ids_for(user=user, external_ids=[p for p in patient_ids if p])
+
+
+def study_patient_id(study_uid: str) -> str | None:
+    """The PatientID of a study in Orthanc (None if Orthanc has no such study), cached briefly.
+
+    The mapping cannot change without a new study UID, so a minute is safe.
+    """
+    key = f"orthanc:study-patient:{study_uid}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    client = get_client()
+    orthanc_id = client.lookup_study(study_uid)
+    patient_id = ""
+    if orthanc_id is not None:
+        patient_id = client.study(orthanc_id).get("PatientMainDicomTags", {}).get("PatientID", "")
+    cache.set(key, patient_id, 60)
+    return patient_id or None
+
+
+def study_visible_for(*, user, study_uid: str) -> bool:
+    """May this user see this study? Cached per (user, study) for DICOMWEB_DECISION_SECONDS,
+    so a viewer's hundreds of frame requests cost one lookup; a change of groups takes effect
+    within that bound."""
+    key = f"dicomweb:decision:{user.pk}:{study_uid}"
+    decision = cache.get(key)
+    if decision is None:
+        patient_id = study_patient_id(study_uid)
+        decision = bool(patient_id) and bool(
+            visible_external_ids_for(user=user, external_ids=[patient_id])
+        )
+        cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
+    return decision

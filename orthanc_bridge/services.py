@@ -21,8 +21,8 @@ from accounts import rights
 from audit.models import Action
 from audit.services import audit_record
 from orthanc_bridge.client import OrthancError, OrthancRejected, OrthancUnavailable, get_client
-from orthanc_bridge.dicom_checks import DicomRejected, check_dicom_for_patient
-from orthanc_bridge.selectors import studies_cache_forget
+from orthanc_bridge.dicom_checks import DicomRejected, check_dicom_for_patient, inspect_dicom
+from orthanc_bridge.selectors import studies_cache_forget, study_patient_id
 from patients.models import Patient
 from patients.selectors import patient_visible_queryset
 
@@ -280,3 +280,189 @@ def copy_stream_to_tempfile(stream: IO[bytes], *, max_bytes: int) -> IO[bytes]:
         target.write(chunk)
     target.seek(0)
     return target
+
+
+# --- DICOMweb ---------------------------------------------------------------------------------
+
+VIEW_AUDIT_WINDOW_SECONDS = 600
+
+
+def images_viewed_record(*, user, study_uid: str) -> None:
+    """One "images viewed" event per user, study and 10-minute window, not one per frame."""
+    from django.core.cache import cache
+
+    if not cache.add(f"audit:images-viewed:{user.pk}:{study_uid}", 1, VIEW_AUDIT_WINDOW_SECONDS):
+        return
+    patient_id = study_patient_id(study_uid) or ""
+    patient = Patient.objects.filter(external_id=patient_id).first()
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action=Action.IMAGES_VIEW,
+            object_type="study",
+            object_id=study_uid,
+            object_repr=study_uid,
+            patient=patient,
+        )
+
+
+class StowRequestInvalid(Exception):
+    pass
+
+
+# DICOM status codes used in STOW-RS FailureReason (PS3.18 / PS3.7).
+FAILURE_PROCESSING = 0x0110
+FAILURE_NOT_AUTHORIZED = 0x0124
+FAILURE_STUDY_MISMATCH = 0xA900
+FAILURE_CANNOT_UNDERSTAND = 0xC000
+
+
+@dataclass
+class StowResult:
+    stored: list[tuple[str, str, str]] = field(default_factory=list)  # (class, instance, study)
+    failed: list[tuple[str, str, int, str]] = field(default_factory=list)  # + code, reason
+
+    @property
+    def status_code(self) -> int:
+        if not self.failed:
+            return 200
+        return 202 if self.stored else 409
+
+    def dicom_json(self, *, base_url: str) -> dict:
+        def item(sop_class: str, sop_instance: str) -> dict:
+            return {
+                "00081150": {"vr": "UI", "Value": [sop_class]} if sop_class else {"vr": "UI"},
+                "00081155": {"vr": "UI", "Value": [sop_instance]} if sop_instance else {"vr": "UI"},
+            }
+
+        body: dict = {}
+        if self.stored:
+            body["00081199"] = {
+                "vr": "SQ",
+                "Value": [
+                    {**item(c, i), "00081190": {"vr": "UR", "Value": [f"{base_url}/studies/{s}"]}}
+                    for c, i, s in self.stored
+                ],
+            }
+        if self.failed:
+            body["00081198"] = {
+                "vr": "SQ",
+                "Value": [
+                    {**item(c, i), "00081197": {"vr": "US", "Value": [code]}}
+                    for c, i, code, _reason in self.failed
+                ],
+            }
+            # Not a DICOM attribute: the reasons in words, for people reading the answer.
+            body["failures"] = [
+                {"sop_instance_uid": i, "code": code, "reason": reason}
+                for _c, i, code, reason in self.failed
+            ]
+        return body
+
+
+def _boundary(content_type: str) -> bytes:
+    media, _, rest = content_type.partition(";")
+    if media.strip().lower() != "multipart/related":
+        raise StowRequestInvalid('STOW-RS takes multipart/related; type="application/dicom".')
+    for param in rest.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "boundary" and value:
+            return value.strip('"').encode()
+    raise StowRequestInvalid("The multipart/related Content-Type has no boundary.")
+
+
+def iter_multipart_parts(stream, boundary: bytes, chunk: int = COPY_CHUNK) -> Iterator[IO[bytes]]:
+    """The bodies of a multipart message, read from ``stream`` in chunks, each spooled."""
+    dash = b"--" + boundary
+    separator = b"\r\n" + dash
+    buffer = bytearray()
+
+    def fill() -> bool:
+        data = stream.read(chunk)
+        if data:
+            buffer.extend(data)
+        return bool(data)
+
+    while (start := buffer.find(dash)) < 0:
+        if not fill():
+            raise StowRequestInvalid("The body has no part.")
+    del buffer[: start + len(dash)]
+    while True:
+        while len(buffer) < 2 and fill():
+            pass
+        if buffer[:2] == b"--":
+            return
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            if not fill():
+                raise StowRequestInvalid("A part has no end of headers.")
+        del buffer[: end + 4]
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115
+        while (end := buffer.find(separator)) < 0:
+            keep = len(buffer) - len(separator)
+            if keep > 0:
+                spool.write(buffer[:keep])
+                del buffer[:keep]
+            if not fill():
+                spool.close()
+                raise StowRequestInvalid("A part is not terminated by the boundary.")
+        spool.write(buffer[:end])
+        del buffer[: end + len(separator)]
+        spool.seek(0)
+        try:
+            yield spool
+        finally:
+            spool.close()
+
+
+def stow_store(*, actor, stream, content_type: str, study_uid: str = "") -> StowResult:
+    """Store the instances of a STOW-RS request, each checked like an upload.
+
+    Every instance must be whole DICOM whose PatientID is a patient the actor sees (and may
+    upload to, which the caller checked), and belong to ``study_uid`` when the URL names one.
+    """
+    boundary = _boundary(content_type)
+    result = StowResult()
+    patients: dict[str, Patient | None] = {}
+    client = get_client()
+    for part in iter_multipart_parts(stream, boundary):
+        try:
+            identity = inspect_dicom(part)
+        except DicomRejected as exc:
+            result.failed.append(("", "", FAILURE_CANNOT_UNDERSTAND, str(exc)))
+            continue
+        key = (identity.sop_class_uid, identity.sop_instance_uid)
+        if identity.patient_id not in patients:
+            patients[identity.patient_id] = (
+                patient_visible_queryset(user=actor).filter(external_id=identity.patient_id).first()
+            )
+        patient = patients[identity.patient_id]
+        if patient is None:
+            reason = _("PatientID “%(id)s” is not a patient you can upload to.") % {
+                "id": identity.patient_id
+            }
+            result.failed.append((*key, FAILURE_NOT_AUTHORIZED, reason))
+            continue
+        if study_uid and identity.study_uid != study_uid:
+            result.failed.append(
+                (*key, FAILURE_STUDY_MISMATCH, _("The instance is not in the study of the URL."))
+            )
+            continue
+        try:
+            client.store_instance(part.read())
+        except (OrthancRejected, OrthancUnavailable) as exc:
+            result.failed.append((*key, FAILURE_PROCESSING, str(exc)))
+            continue
+        result.stored.append((*key, identity.study_uid))
+    for patient in {p for p in patients.values() if p is not None}:
+        studies_cache_forget(patient)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=Action.DICOM_STOW,
+            object_type="study",
+            object_id=study_uid,
+            object_repr=study_uid or "STOW-RS",
+            patient=next(iter(p for p in patients.values() if p is not None), None),
+            changes={"stored": len(result.stored), "rejected": len(result.failed)},
+        )
+    return result

@@ -315,6 +315,9 @@ ORTHANC_USER = env_str("ORTHANC_USER", "preview")
 ORTHANC_PASSWORD = env_secret("ORTHANC_PASSWORD")
 # How long a patient's study list is kept in the cache (an upload through the portal drops it).
 ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
+# How long a DICOMweb "may this user see this study" decision is reused (removing a user from a
+# group takes effect within this bound).
+DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)
 
 # --- Uploads ----------------------------------------------------------------------------------
 # Files above 2.5 MB go to temporary files while a request is read, never held in memory.

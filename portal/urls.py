@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from orthanc_bridge.dicomweb import dicomweb
 from portal import views
 from portal.api.routing import api_path
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("audit/", include("audit.urls")),
     path("", include("orthanc_bridge.urls")),
+    re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

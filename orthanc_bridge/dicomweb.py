@@ -1,0 +1,287 @@
+"""DICOMweb (QIDO-RS, WADO-RS, STOW-RS) streamed from Orthanc, authorized for each request.
+
+OHIF (same origin, session cookie) and REST clients (``Authorization: Bearer``) call
+``/dicom-web/...``. Each request is checked for the user who makes it with the patients'
+visibility rule (patients/selectors.py):
+
+- QIDO answers keep only studies, series and instances whose PatientID belongs to a patient the
+  user sees; ``limit``/``offset`` apply to that filtered list.
+- Anything under ``/studies/{uid}`` needs that study's patient to be visible; otherwise 404.
+- STOW-RS runs the upload safety check on every instance.
+
+Bodies are streamed in chunks both ways. Orthanc's credentials never leave the server; the
+public host and scheme are sent to Orthanc in ``Forwarded`` so the URLs it writes in its answers
+(``BulkDataURI``, ``RetrieveURL``) point back at this portal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts import rights
+from orthanc_bridge import selectors, services
+from orthanc_bridge.client import OrthancUnavailable, get_client
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+UID = r"[0-9.]{1,64}"
+FRAMES = r"[0-9]+(?:,[0-9]+)*"
+# (pattern, methods, kind). Anything not matched is a 404.
+STUDY = rf"^studies/(?P<study>{UID})"
+SERIES = rf"{STUDY}/series/{UID}"
+INSTANCE = rf"{SERIES}/instances/{UID}"
+ROUTES: list[tuple[re.Pattern[str], set[str], str]] = [
+    (re.compile(r"^studies$"), {"GET", "POST"}, "qido-studies"),
+    (re.compile(r"^series$"), {"GET"}, "qido-series"),
+    (re.compile(r"^instances$"), {"GET"}, "qido-instances"),
+    (re.compile(rf"{STUDY}$"), {"GET", "POST"}, "study"),
+    (re.compile(rf"{STUDY}/(?:metadata|rendered|thumbnail|series|instances)$"), {"GET"}, "study"),
+    (re.compile(rf"{SERIES}(?:/(?:metadata|rendered|thumbnail|instances))?$"), {"GET"}, "study"),
+    (re.compile(rf"{INSTANCE}(?:/(?:metadata|rendered|thumbnail))?$"), {"GET"}, "study"),
+    (re.compile(rf"{INSTANCE}/frames/{FRAMES}(?:/rendered)?$"), {"GET"}, "study"),
+    (re.compile(rf"{INSTANCE}/bulk/[0-9A-Fa-f./\[\]]+$"), {"GET"}, "study"),
+]
+QIDO_LEVEL_TAG = {
+    "qido-studies": "0020000D",
+    "qido-series": "0020000E",
+    "qido-instances": "00080018",
+}
+PATIENT_ID_TAG = "00100020"
+UPSTREAM_PAGE = 500
+PASSED_RESPONSE_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag")
+
+
+@dataclass
+class Route:
+    kind: str
+    study_uid: str = ""
+
+
+def json_error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def resolve(path: str, method: str) -> Route | JsonResponse:
+    for pattern, methods, kind in ROUTES:
+        match = pattern.match(path)
+        if match:
+            if method not in methods:
+                return json_error(405, "method_not_allowed", f"{method} is not allowed here.")
+            return Route(kind, match.groupdict().get("study", ""))
+    return json_error(404, "not_found", "No such DICOMweb resource.")
+
+
+def authenticate(request: HttpRequest):
+    """Bearer access token, else the session. Returns the user or an error response."""
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        try:
+            found = JWTAuthentication().authenticate(request)
+        except AuthenticationFailed as exc:
+            return json_error(
+                401, "token_not_valid", str(exc.detail if hasattr(exc, "detail") else exc)
+            )
+        if found is None:
+            return json_error(
+                401, "not_authenticated", "Authentication credentials were not provided."
+            )
+        request.dicomweb_token_auth = True  # type: ignore[attr-defined]
+        return found[0]
+    user = getattr(request, "user", AnonymousUser())
+    if not user.is_authenticated:
+        return json_error(
+            401, "not_authenticated", "Log in, or send Authorization: Bearer <token>."
+        )
+    return user
+
+
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    """Session-authenticated writes need the CSRF token, as every form of the portal does."""
+    check = CsrfViewMiddleware(lambda r: HttpResponse())
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason is not None:
+        return json_error(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
+    return None
+
+
+def upstream_params(request: HttpRequest, *, drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The query for Orthanc. ``includefield=a,b`` (OHIF sends ``a%2Cb``) becomes repeated
+    ``includefield`` parameters, a form Orthanc's DICOMweb plugin understands."""
+    params: list[tuple[str, str]] = []
+    for key, values in request.GET.lists():
+        if key in drop:
+            continue
+        for value in values:
+            if key == "includefield":
+                params += [(key, part) for part in value.split(",") if part]
+            else:
+                params.append((key, value))
+    return params
+
+
+def upstream_headers(request: HttpRequest) -> dict[str, str]:
+    host = request.get_host()
+    headers = {
+        # Orthanc's plugin 1.7 copies the host verbatim: no quotes, even around host:port.
+        "Forwarded": f"host={host};proto={request.scheme}",
+        # Bodies pass through untouched: compressed only if the client itself accepts it.
+        "Accept-Encoding": request.headers.get("Accept-Encoding", "identity"),
+    }
+    if accept := request.headers.get("Accept"):
+        headers["Accept"] = accept
+    return headers
+
+
+def stream_response(upstream) -> StreamingHttpResponse:
+    def body() -> Iterator[bytes]:
+        # When the client goes away Django closes this generator: the upstream connection is
+        # released at once instead of finishing the transfer.
+        try:
+            yield from upstream.raw.stream(CHUNK, decode_content=False)
+        finally:
+            upstream.close()
+
+    response = StreamingHttpResponse(body(), status=upstream.status_code)
+    for header in PASSED_RESPONSE_HEADERS:
+        if header in upstream.headers:
+            response[header] = upstream.headers[header]
+    if upstream.headers.get("Content-Encoding"):
+        response["Content-Encoding"] = upstream.headers["Content-Encoding"]
+    return response
+
+
+def orthanc_error_response(upstream) -> JsonResponse:
+    try:
+        body = upstream.json()
+        message = body.get("Details") or body.get("Message") or str(body)
+    except ValueError:
+        message = upstream.text[:300] or upstream.reason
+    finally:
+        upstream.close()
+    return json_error(
+        upstream.status_code, "orthanc_rejected", f"The image server refused: {message}"
+    )
+
+
+def _qido_filtered(request: HttpRequest, route: Route, user) -> HttpResponse:
+    """Fetch matches from Orthanc page by page, keep the visible ones, apply limit/offset."""
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+        limit = int(request.GET["limit"]) if "limit" in request.GET else None
+    except ValueError:
+        return json_error(400, "invalid", "limit and offset must be integers.")
+    params = upstream_params(request, drop=("limit", "offset"))
+    params.append(("includefield", PATIENT_ID_TAG))
+    path = f"/dicom-web/{route.kind.removeprefix('qido-')}"
+    client = get_client()
+    kept: list[dict] = []
+    upstream_offset = 0
+    visible_cache: dict[str, bool] = {}
+    while True:
+        upstream = client.proxy(
+            "GET",
+            path,
+            params=[*params, ("limit", str(UPSTREAM_PAGE)), ("offset", str(upstream_offset))],
+            headers={
+                **upstream_headers(request),
+                "Accept": "application/dicom+json",
+                "Accept-Encoding": "identity",  # parsed here, not passed on
+            },
+        )
+        if upstream.status_code >= 400:
+            return orthanc_error_response(upstream)
+        page = upstream.json()
+        upstream.close()
+        unknown = {
+            _tag_value(item, PATIENT_ID_TAG)
+            for item in page
+            if _tag_value(item, PATIENT_ID_TAG) not in visible_cache
+        }
+        if unknown:
+            visible = selectors.visible_dicom_patient_ids_for(user=user, patient_ids=list(unknown))
+            visible_cache.update({pid: pid in visible for pid in unknown})
+        kept += [item for item in page if visible_cache.get(_tag_value(item, PATIENT_ID_TAG))]
+        enough = limit is not None and len(kept) >= offset + limit
+        if len(page) < UPSTREAM_PAGE or enough:
+            break
+        upstream_offset += UPSTREAM_PAGE
+    result = kept[offset : offset + limit if limit is not None else None]
+    return HttpResponse(json.dumps(result), content_type="application/dicom+json")
+
+
+def _tag_value(item: dict, tag: str) -> str:
+    values = item.get(tag, {}).get("Value") or [""]
+    return str(values[0])
+
+
+def _stow(request: HttpRequest, user, study_uid: str) -> HttpResponse:
+    if not user.has_perm(rights.UPLOAD_DICOM):
+        return json_error(
+            403, "permission_denied", "Storing images needs the 'upload DICOM' right."
+        )
+    content_type = request.headers.get("Content-Type", "")
+    try:
+        result = services.stow_store(
+            actor=user, stream=request, content_type=content_type, study_uid=study_uid
+        )
+    except services.StowRequestInvalid as exc:
+        return json_error(415 if "multipart" in str(exc) else 400, "invalid", str(exc))
+    return HttpResponse(
+        json.dumps(result.dicom_json(base_url=_base_url(request))),
+        status=result.status_code,
+        content_type="application/dicom+json",
+    )
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}/dicom-web"
+
+
+@csrf_exempt  # CSRF is checked below for session-authenticated writes; tokens need none
+def dicomweb(request: HttpRequest, path: str) -> HttpResponse:
+    route = resolve(path.strip("/"), request.method or "GET")
+    if isinstance(route, HttpResponse):
+        return route
+    user = authenticate(request)
+    if isinstance(user, HttpResponse):
+        return user
+    if not user.has_perm(rights.VIEW_IMAGES):
+        return json_error(403, "permission_denied", "Viewing images needs the 'view images' right.")
+    if request.method == "POST" and not getattr(request, "dicomweb_token_auth", False):
+        failure = _csrf_failure(request)
+        if failure is not None:
+            return failure
+    try:
+        if route.kind.startswith("qido-"):
+            if request.method == "POST":
+                return _stow(request, user, "")
+            return _qido_filtered(request, route, user)
+        if not selectors.study_visible_for(user=user, study_uid=route.study_uid):
+            return json_error(404, "not_found", "No such study.")
+        if request.method == "POST":
+            return _stow(request, user, route.study_uid)
+        services.images_viewed_record(user=user, study_uid=route.study_uid)
+        upstream = get_client().proxy(
+            "GET",
+            f"/dicom-web/{path.strip('/')}",
+            params=upstream_params(request),
+            headers=upstream_headers(request),
+        )
+    except OrthancUnavailable as exc:
+        logger.warning("DICOMweb %s: %s", path, exc)
+        return json_error(503, "orthanc_unavailable", "The image server is unavailable.")
+    if upstream.status_code >= 400:
+        return orthanc_error_response(upstream)
+    return stream_response(upstream)
