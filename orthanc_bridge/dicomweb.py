@@ -141,7 +141,23 @@ def upstream_headers(request: HttpRequest) -> dict[str, str]:
     }
     if accept := request.headers.get("Accept"):
         headers["Accept"] = accept
+    if "/frames/" in request.path and _accepts_any_type(accept):
+        # "Any type" (dicomweb-client's default) is refused by Orthanc's plugin 1.7; the frames
+        # as stored are a valid answer to it.
+        headers["Accept"] = FRAMES_AS_STORED
     return headers
+
+
+FRAMES_AS_STORED = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
+
+
+def _accepts_any_type(accept: str | None) -> bool:
+    if not accept:
+        return True
+    normalized = accept.replace(" ", "").lower()
+    return normalized in {"*/*", "multipart/related", 'multipart/related;type="*/*"'} or (
+        'type="*/*"' in normalized
+    )
 
 
 def stream_response(upstream) -> StreamingHttpResponse:
@@ -264,14 +280,13 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponse:
         if failure is not None:
             return failure
     try:
+        if request.method == "POST":
+            # The study may not exist yet: each stored instance is checked on its own.
+            return _stow(request, user, route.study_uid)
         if route.kind.startswith("qido-"):
-            if request.method == "POST":
-                return _stow(request, user, "")
             return _qido_filtered(request, route, user)
         if not selectors.study_visible_for(user=user, study_uid=route.study_uid):
             return json_error(404, "not_found", "No such study.")
-        if request.method == "POST":
-            return _stow(request, user, route.study_uid)
         services.images_viewed_record(user=user, study_uid=route.study_uid)
         upstream = get_client().proxy(
             "GET",

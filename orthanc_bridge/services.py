@@ -348,15 +348,15 @@ class StowResult:
             body["00081198"] = {
                 "vr": "SQ",
                 "Value": [
-                    {**item(c, i), "00081197": {"vr": "US", "Value": [code]}}
-                    for c, i, code, _reason in self.failed
+                    {
+                        **item(c, i),
+                        "00081197": {"vr": "US", "Value": [code]},
+                        # Error Comment: the reason in words, for the people reading the answer.
+                        "00000902": {"vr": "LO", "Value": [reason[:64]]},
+                    }
+                    for c, i, code, reason in self.failed
                 ],
             }
-            # Not a DICOM attribute: the reasons in words, for people reading the answer.
-            body["failures"] = [
-                {"sop_instance_uid": i, "code": code, "reason": reason}
-                for _c, i, code, reason in self.failed
-            ]
         return body
 
 

@@ -162,7 +162,9 @@ def test_bulk_data_uris_point_at_the_host_the_client_used(member_a, stored, sett
     body = b"".join(metadata.streaming_content).decode()
     uris = [item["7FE00010"]["BulkDataURI"] for item in json.loads(body) if "7FE00010" in item]
     assert uris
-    assert all(uri.startswith("http://portal.hopital.example/dicom-web/studies/") for uri in uris), uris[:1]
+    assert all(
+        uri.startswith("http://portal.hopital.example/dicom-web/studies/") for uri in uris
+    ), uris[:1]
     assert "127.0.0.1" not in body
 
 
@@ -224,3 +226,81 @@ def test_removing_a_user_from_the_group_takes_effect_after_the_decision_window(
     cache.delete(f"dicomweb:decision:{member_a.pk}:{study_a[0].study_uid}")  # the window passes
 
     assert client.get(url).status_code == 403  # no group left: no "view images" either
+
+
+def stow_body(instances) -> tuple[bytes, str]:
+    boundary = "b0undary-preview"
+    parts = b"".join(
+        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + i.content + b"\r\n"
+        for i in instances
+    )
+    return (
+        parts + f"--{boundary}--\r\n".encode(),
+        f'multipart/related; type="application/dicom"; boundary={boundary}',
+    )
+
+
+def test_stow_needs_the_upload_right(client, api_token, member_a, patient_a, orthanc):
+    body, content_type = stow_body(demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0))
+
+    response = client.generic(
+        "POST", "/dicom-web/studies", body, content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(member_a)}",
+    )  # fmt: skip
+
+    assert response.status_code == 403
+    assert orthanc.get_json("/instances") == []
+
+
+def test_stow_with_a_session_needs_the_csrf_token(uploader, patient_a, orthanc):
+    body, content_type = stow_body(demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(uploader)
+
+    refused = client.generic("POST", "/dicom-web/studies", body, content_type=content_type)
+    client.get("/")  # the page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    accepted = client.generic(
+        "POST", "/dicom-web/studies", body, content_type=content_type, HTTP_X_CSRFTOKEN=token
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "csrf_failed"
+    assert accepted.status_code == 200
+    assert len(orthanc.get_json("/instances")) == 1
+
+
+def test_stow_rejects_non_dicom_parts_and_wrong_study(
+    client, api_token, uploader, patient_a, orthanc
+):
+    good, other = (
+        demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0),
+        demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0),
+    )
+    body, content_type = stow_body(good + other)
+    body = body.replace(other[0].content, b"garbage" * 50)
+
+    response = client.generic(
+        "POST", f"/dicom-web/studies/{good[0].study_uid}", body, content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(uploader)}",
+    )  # fmt: skip
+
+    answer = response.json()
+    assert response.status_code == 202
+    assert len(answer["00081199"]["Value"]) == 1
+    assert answer["00081198"]["Value"][0]["00081197"]["Value"] == [0xC000]
+    assert answer["00081199"]["Value"][0]["00081190"]["Value"][0].endswith(
+        f"/dicom-web/studies/{good[0].study_uid}"
+    )
+
+
+def test_stow_of_a_bad_content_type_is_a_json_error(
+    client, api_token, uploader, patient_a, orthanc
+):
+    response = client.post(
+        "/dicom-web/studies", {"a": 1}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_token(uploader)}",
+    )  # fmt: skip
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "invalid"
