@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 # `make run DEMO_PATIENTS=5000` also creates that many synthetic patients (once).
 DEMO_PATIENTS ?= 0
 
-.PHONY: run test lint bench install system-deps messages clean
+.PHONY: run test lint bench install viewer system-deps messages clean
 
 # System packages the project needs (Debian), installed when missing and we are root.
 system-deps:
@@ -23,7 +23,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-run: install
+# The OHIF viewer (npm @ohif/app, pinned in orthanc_bridge/viewer_install.py), under var/ohif.
+viewer: install
+	$(PY) -m orthanc_bridge.viewer_install --dir var/ohif
+
+run: install viewer
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
 	PORTAL_ENV=development $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
@@ -32,7 +36,7 @@ run: install
 		sh -c '$(PY) manage.py load_demo_study && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
 
-test: install
+test: install viewer
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

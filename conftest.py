@@ -138,7 +138,8 @@ def browser():
             headless=True,
             locale="en-US",
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic",
+                "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
             ],
         )  # fmt: skip

@@ -319,6 +319,9 @@ ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
 # group takes effect within this bound).
 DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)
 
+# The OHIF viewer's files, installed by `python -m orthanc_bridge.viewer_install`.
+OHIF_DIST_DIR = Path(env_str("OHIF_DIST_DIR", str(VAR_DIR / "ohif" / "dist")))
+
 # --- Uploads ----------------------------------------------------------------------------------
 # Files above 2.5 MB go to temporary files while a request is read, never held in memory.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 1000)

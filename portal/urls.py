@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from orthanc_bridge import viewer
 from orthanc_bridge.dicomweb import dicomweb
 from portal import views
 from portal.api.routing import api_path
@@ -22,6 +23,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("orthanc_bridge.urls")),
     re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
+    path("viewer/app-config.js", viewer.app_config, name="viewer-config"),
+    re_path(r"^viewer/(?P<path>.*)$", viewer.viewer, name="viewer"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

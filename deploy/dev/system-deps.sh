@@ -9,6 +9,8 @@ missing=()
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# npm fetches the prebuilt OHIF viewer (@ohif/app).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # A real Orthanc with its DICOMweb plugin, started by `make run` and by the tests.
 [ -x /usr/sbin/Orthanc ] || missing+=(orthanc)
 [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing+=(orthanc-dicomweb)
