@@ -49,7 +49,9 @@ def viewer(request: HttpRequest, path: str = "") -> HttpResponse:
             response = FileResponse(candidate.open("rb"))
             # Hashed bundle names never change content; the rest is revalidated.
             hashed = any(len(part) >= 16 and part.isalnum() for part in candidate.name.split("."))
-            response["Cache-Control"] = "public, max-age=31536000, immutable" if hashed else "no-cache"
+            response["Cache-Control"] = (
+                "public, max-age=31536000, immutable" if hashed else "no-cache"
+            )
             return response
         if "." in path.rsplit("/", 1)[-1]:
             raise Http404("No such viewer file.")

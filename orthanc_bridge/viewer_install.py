@@ -56,7 +56,9 @@ def check(dist: Path, base: str = BASE) -> None:
     if not (dist / "index.html").exists():
         raise ViewerInstallError(f"{dist} has no index.html")
     html = (dist / "index.html").read_text()
-    if f'window.PUBLIC_URL="{base}"' not in html or re.search(r'(?:href|src)="/(?!/|viewer/)', html):
+    if f'window.PUBLIC_URL="{base}"' not in html or re.search(
+        r'(?:href|src)="/(?!/|viewer/)', html
+    ):
         raise ViewerInstallError("index.html still refers to the URL root /")
     left = [p.name for p in dist.glob("*.js") if WEBPACK_ROOT in p.read_text(errors="ignore")]
     if left:

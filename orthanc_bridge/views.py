@@ -35,6 +35,8 @@ def patient_studies(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"patient": patient, "studies": None, "unavailable": False}
     try:
         context["studies"] = selectors.study_list_for(user=request.user, patient=patient)
+        uids = [s["study_instance_uid"] for s in context["studies"]]
+        context["all_studies_url"] = selectors.viewer_url(",".join(uids)) if len(uids) > 1 else ""
     except OrthancUnavailable as exc:
         logger.warning("Studies of patient %s: %s", patient.pk, exc)
         context["unavailable"] = True
