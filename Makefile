@@ -47,12 +47,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	PORTAL_ENV=development $(VENV)/bin/mypy .
 
-# Speed and memory figures on a throwaway PostgreSQL: the patient list at 1,000 and 100,000
-# patients; DICOM upload through the portal against Orthanc directly; the studies panel.
+# Speed and memory figures on a throwaway PostgreSQL: DICOM upload and DICOMweb through the
+# portal against Orthanc directly; the studies panel; the patient list at 1,000 and 100,000.
 bench: install
 	PORTAL_ENV=development bash deploy/dev/with-postgres.sh bash -c \
 		'$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py bench_upload \
-		 && $(PY) manage.py bench_patients'
+		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients'
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install

@@ -21,13 +21,17 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts import rights
 from orthanc_bridge import selectors, services
@@ -83,27 +87,78 @@ def resolve(path: str, method: str) -> Route | JsonResponse:
     return json_error(404, "not_found", "No such DICOMweb resource.")
 
 
-def authenticate(request: HttpRequest):
-    """Bearer access token, else the session. Returns the user or an error response."""
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+class Caller:
+    """Who makes the request. The user row is read only when a decision is not cached, so a
+    viewer's hundreds of frame requests for one study cost no database query with a token."""
+
+    def __init__(self, user_id: int, *, token: Any = None, user: Any = None) -> None:
+        self.user_id = user_id
+        self.token = token
+        self._user = user
+
+    @property
+    def by_token(self) -> bool:
+        return self.token is not None
+
+    def user(self):
+        if self._user is None:
+            self._user = JWTAuthentication().get_user(self.token)
+        return self._user
+
+
+def identify(request: HttpRequest) -> Caller | JsonResponse:
+    """Bearer access token, else the session; an error response for anyone else."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
         try:
-            found = JWTAuthentication().authenticate(request)
-        except AuthenticationFailed as exc:
-            return json_error(
-                401, "token_not_valid", str(exc.detail if hasattr(exc, "detail") else exc)
-            )
-        if found is None:
-            return json_error(
-                401, "not_authenticated", "Authentication credentials were not provided."
-            )
-        request.dicomweb_token_auth = True  # type: ignore[attr-defined]
-        return found[0]
+            token = JWTAuthentication().get_validated_token(header.removeprefix("Bearer ").strip())
+            user_id = int(token[api_settings.USER_ID_CLAIM])
+        except (AuthenticationFailed, KeyError, ValueError, TypeError) as exc:
+            detail = getattr(exc, "detail", exc)
+            if isinstance(detail, dict):
+                detail = detail.get("detail", detail)
+            return json_error(401, "token_not_valid", str(detail))
+        return Caller(user_id, token=token)
     user = getattr(request, "user", AnonymousUser())
     if not user.is_authenticated:
         return json_error(
             401, "not_authenticated", "Log in, or send Authorization: Bearer <token>."
         )
-    return user
+    return Caller(user.pk, user=user)
+
+
+def _load_user(caller: Caller):
+    """The caller's user, checked as DRF would (a deleted or inactive user is refused)."""
+    try:
+        return caller.user()
+    except AuthenticationFailed as exc:
+        detail = getattr(exc, "detail", exc)
+        if isinstance(detail, dict):
+            detail = detail.get("detail", detail)
+        return json_error(401, "token_not_valid", str(detail))
+
+
+FORBIDDEN, HIDDEN, ALLOWED = "forbidden", "hidden", "allowed"
+
+
+def study_decision(caller: Caller, study_uid: str) -> str | JsonResponse:
+    """View-images right and study visibility together, cached per (user, study) for
+    DICOMWEB_DECISION_SECONDS: removing a user from a group, or deactivating them, takes
+    effect within that bound."""
+    key = f"dicomweb:decision:{caller.user_id}:{study_uid}"
+    decision = cache.get(key)
+    if decision is None:
+        user = _load_user(caller)
+        if isinstance(user, JsonResponse):
+            return user
+        if not user.has_perm(rights.VIEW_IMAGES):
+            decision = FORBIDDEN
+        elif selectors.study_visible_for(user=user, study_uid=study_uid):
+            decision = ALLOWED
+        else:
+            decision = HIDDEN
+        cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
+    return decision
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
@@ -265,29 +320,39 @@ def _base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}/dicom-web"
 
 
+def _forbidden() -> JsonResponse:
+    return json_error(403, "permission_denied", "Viewing images needs the 'view images' right.")
+
+
 @csrf_exempt  # CSRF is checked below for session-authenticated writes; tokens need none
 def dicomweb(request: HttpRequest, path: str) -> HttpResponse:
     route = resolve(path.strip("/"), request.method or "GET")
     if isinstance(route, HttpResponse):
         return route
-    user = authenticate(request)
-    if isinstance(user, HttpResponse):
-        return user
-    if not user.has_perm(rights.VIEW_IMAGES):
-        return json_error(403, "permission_denied", "Viewing images needs the 'view images' right.")
-    if request.method == "POST" and not getattr(request, "dicomweb_token_auth", False):
-        failure = _csrf_failure(request)
-        if failure is not None:
-            return failure
+    caller = identify(request)
+    if isinstance(caller, HttpResponse):
+        return caller
     try:
-        if request.method == "POST":
-            # The study may not exist yet: each stored instance is checked on its own.
-            return _stow(request, user, route.study_uid)
-        if route.kind.startswith("qido-"):
+        if route.kind.startswith("qido-") or request.method == "POST":
+            user = _load_user(caller)
+            if isinstance(user, HttpResponse):
+                return user
+            if not user.has_perm(rights.VIEW_IMAGES):
+                return _forbidden()
+            if request.method == "POST":
+                if not caller.by_token and (failure := _csrf_failure(request)) is not None:
+                    return failure
+                # The study may not exist yet: each stored instance is checked on its own.
+                return _stow(request, user, route.study_uid)
             return _qido_filtered(request, route, user)
-        if not selectors.study_visible_for(user=user, study_uid=route.study_uid):
+        decision = study_decision(caller, route.study_uid)
+        if isinstance(decision, HttpResponse):
+            return decision
+        if decision == FORBIDDEN:
+            return _forbidden()
+        if decision == HIDDEN:
             return json_error(404, "not_found", "No such study.")
-        services.images_viewed_record(user=user, study_uid=route.study_uid)
+        services.images_viewed_record(user=caller, study_uid=route.study_uid)
         upstream = get_client().proxy(
             "GET",
             f"/dicom-web/{path.strip('/')}",

@@ -183,15 +183,6 @@ def study_patient_id(study_uid: str) -> str | None:
 
 
 def study_visible_for(*, user, study_uid: str) -> bool:
-    """May this user see this study? Cached per (user, study) for DICOMWEB_DECISION_SECONDS,
-    so a viewer's hundreds of frame requests cost one lookup; a change of groups takes effect
-    within that bound."""
-    key = f"dicomweb:decision:{user.pk}:{study_uid}"
-    decision = cache.get(key)
-    if decision is None:
-        patient_id = study_patient_id(study_uid)
-        decision = bool(patient_id) and bool(
-            visible_external_ids_for(user=user, external_ids=[patient_id])
-        )
-        cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
-    return decision
+    """May this user see this study: is its PatientID a patient in the user's view?"""
+    patient_id = study_patient_id(study_uid)
+    return bool(patient_id) and bool(visible_external_ids_for(user=user, external_ids=[patient_id]))

@@ -288,11 +288,18 @@ VIEW_AUDIT_WINDOW_SECONDS = 600
 
 
 def images_viewed_record(*, user, study_uid: str) -> None:
-    """One "images viewed" event per user, study and 10-minute window, not one per frame."""
+    """One "images viewed" event per user, study and 10-minute window, not one per frame.
+
+    ``user`` is a user or a DICOMweb caller (``user_id`` and a ``user()`` loader), so a frame
+    request whose event is already written reads no user row.
+    """
     from django.core.cache import cache
 
-    if not cache.add(f"audit:images-viewed:{user.pk}:{study_uid}", 1, VIEW_AUDIT_WINDOW_SECONDS):
+    user_id = getattr(user, "user_id", None) or user.pk
+    if not cache.add(f"audit:images-viewed:{user_id}:{study_uid}", 1, VIEW_AUDIT_WINDOW_SECONDS):
         return
+    if callable(getattr(user, "user", None)):
+        user = user.user()
     patient_id = study_patient_id(study_uid) or ""
     patient = Patient.objects.filter(external_id=patient_id).first()
     with transaction.atomic():

@@ -253,6 +253,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 
 # --- Security ---------------------------------------------------------------------------------
+# Sessions are read from the cache first: every DICOMweb request of the viewer carries one.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", IS_PRODUCTION and not DEBUG)

@@ -14,15 +14,12 @@ database, and stops both.
 from __future__ import annotations
 
 import io
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from orthanc_bridge.bench_tools import PeakSampler, children, http_json, rss_kib
 from orthanc_bridge.client import OrthancClient
 from orthanc_bridge.dicom_samples import ct_volume
 from orthanc_bridge.local_server import LocalOrthanc, free_port
@@ -40,32 +38,6 @@ from patients.models import Patient
 
 BATCH = 20
 PATIENT_ID = "BENCH-CT"
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(c) for c in text]
-    return found
-
-
-class PeakSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0, True
-
-    def run(self) -> None:
-        while self.running:
-            self.peak = max(self.peak, rss_kib(self.pid))
-            time.sleep(0.01)
 
 
 def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
@@ -79,12 +51,6 @@ def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
         out.write(b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
-def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> Any:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 - local server
-        return json.loads(response.read() or b"null")
 
 
 class Command(BaseCommand):
@@ -125,7 +91,7 @@ class Command(BaseCommand):
             self._wait(base)
             worker = children(server.pid)[0]
             auth = {"Authorization": f"Bearer {token}"}
-            http("GET", f"{base}/api/patients/{patient.pk}/studies", headers=auth)  # warm up
+            http_json("GET", f"{base}/api/patients/{patient.pk}/studies", headers=auth)  # warm up
             idle_kib = rss_kib(worker)
             direct, portal, peak_kib = [], [], 0
             for _ in range(rounds):
@@ -140,7 +106,7 @@ class Command(BaseCommand):
                 start = time.perf_counter()
                 for i in range(0, len(files), BATCH):
                     body, content_type = multipart(files[i : i + BATCH])
-                    answer = http("POST", f"{base}/api/patients/{patient.pk}/dicom", body,
+                    answer = http_json("POST", f"{base}/api/patients/{patient.pk}/dicom", body,
                                   {**auth, "Content-Type": content_type})  # fmt: skip
                     assert answer["stored"] == len(files[i : i + BATCH]), answer
                 portal.append(time.perf_counter() - start)
@@ -153,12 +119,12 @@ class Command(BaseCommand):
             # Studies panel: the upload dropped the cache, so the next call asks Orthanc.
             studies_url = f"{base}/api/patients/{patient.pk}/studies"
             start = time.perf_counter()
-            http("GET", studies_url, headers=auth)
+            http_json("GET", studies_url, headers=auth)
             first_ms = (time.perf_counter() - start) * 1000
             cached = []
             for _ in range(20):
                 start = time.perf_counter()
-                http("GET", studies_url, headers=auth)
+                http_json("GET", studies_url, headers=auth)
                 cached.append((time.perf_counter() - start) * 1000)
         finally:
             server.terminate()
@@ -211,7 +177,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                http("GET", f"{base}/health")
+                http_json("GET", f"{base}/health")
                 return
             except OSError:
                 time.sleep(0.2)
