@@ -304,3 +304,16 @@ def test_stow_of_a_bad_content_type_is_a_json_error(
 
     assert response.status_code == 415
     assert response.json()["code"] == "invalid"
+
+
+def test_a_token_of_a_deactivated_user_is_refused(client, api_token, member_a, stored):
+    study_a, _ = stored
+    token = api_token(member_a)
+    member_a.is_active = False
+    member_a.save()
+
+    response = client.get(
+        f"/dicom-web/studies/{study_a[0].study_uid}/metadata", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+    assert response.status_code == 401
