@@ -161,17 +161,29 @@ class LocalOrthanc:
         raise RuntimeError(f"Orthanc did not answer within {timeout:g} s; see its logs")
 
     def _wait_for_previous_exit(self, timeout: float = 30.0) -> None:
-        """A second Orthanc on the same storage fails while the first is exiting: wait for it."""
+        """A second Orthanc on the same storage fails while the first is exiting: wait for it,
+        and say so plainly if it does not go away or if a port is taken."""
         pid_file = self.directory / "orthanc.pid"
-        if not pid_file.exists():
-            return
-        try:
-            pid = int(pid_file.read_text())
-        except ValueError:
-            return
+        pid = None
+        if pid_file.exists():
+            try:
+                pid = int(pid_file.read_text())
+            except ValueError:
+                pid = None
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid is not None and _pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
+        if pid is not None and _pid_alive(pid):
+            raise RuntimeError(
+                f"another Orthanc (pid {pid}) still uses {self.directory}; stop it first"
+            )
+        for port in (self.http_port, self.dicom_port):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(
+                        f"port {port} is already in use; choose others with ORTHANC_HTTP_PORT "
+                        "and ORTHANC_DICOM_PORT"
+                    )
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM, then wait until the process is gone (Orthanc needs a few seconds)."""
@@ -232,6 +244,15 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     child = None
+
+    def stop_child(signum: int, _frame: object) -> None:
+        # Killed (e.g. by a terminal closing): stop the command, then Orthanc in `finally`.
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop_child)
+    signal.signal(signal.SIGHUP, stop_child)
     try:
         child = subprocess.Popen(command, env={**os.environ, **server.environment()})  # noqa: S603
         return child.wait()
@@ -240,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             child.wait()
         return 130
     finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait(timeout=30)
         server.stop()
 
 

@@ -75,3 +75,29 @@ def test_the_demo_study_command_says_when_orthanc_is_down():
 
     with pytest.raises(CommandError, match="Could not load the demo study"):
         call_command("load_demo_study")
+
+
+def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
+    """`make run` killed from outside must not leave an Orthanc behind on var/orthanc."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from orthanc_bridge.local_server import _pid_alive
+
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "orthanc_bridge.local_server", "--dir", str(tmp_path),
+         "--http-port", str(free_port()), "--dicom-port", str(free_port()), "--", "sleep", "60"],
+    )  # fmt: skip
+    pid_file = tmp_path / "orthanc.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orthanc_pid = int(pid_file.read_text())
+    time.sleep(1)
+
+    runner.send_signal(signal.SIGTERM)
+    runner.wait(timeout=60)
+
+    assert not _pid_alive(orthanc_pid)
