@@ -82,6 +82,21 @@ class OrthancClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def _send(
+        self, method: str, path: str, *, timeout: tuple[float, float], stream: bool, **kwargs: Any
+    ) -> requests.Response:
+        """One HTTP call; connection failures and Orthanc's 5xx become OrthancUnavailable."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            response = self.session.request(method, url, timeout=timeout, stream=stream, **kwargs)
+        except requests.RequestException as exc:
+            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
+        if response.status_code >= 500:
+            message = _orthanc_message(response)
+            response.close()
+            raise OrthancUnavailable(f"Orthanc failed on {method} {path}: {message}")
+        return response
+
     def request(
         self,
         method: str,
@@ -91,27 +106,15 @@ class OrthancClient:
         stream: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        try:
-            response = self.session.request(
-                method, url, timeout=timeout or self.timeout, stream=stream, **kwargs
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
-        except requests.RequestException as exc:
-            raise OrthancUnavailable(f"Orthanc request {method} {path} failed: {exc}") from exc
-        if response.status_code >= 500:
-            message = _orthanc_message(response)
-            response.close()
-            raise OrthancUnavailable(f"Orthanc failed on {method} {path}: {message}")
-        if response.status_code == 404:
-            message = _orthanc_message(response)
-            response.close()
-            raise OrthancNotFound(404, message)
+        """A call whose 4xx answers raise OrthancRejected (OrthancNotFound for 404)."""
+        response = self._send(
+            method, path, timeout=timeout or self.timeout, stream=stream, **kwargs
+        )
         if response.status_code >= 400:
             message = _orthanc_message(response)
             response.close()
-            raise OrthancRejected(response.status_code, message)
+            error = OrthancNotFound if response.status_code == 404 else OrthancRejected
+            raise error(response.status_code, message)
         return response
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
@@ -191,24 +194,15 @@ class OrthancClient:
 
         Connection failures and 5xx still raise OrthancUnavailable.
         """
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                data=data,
-                stream=True,
-                timeout=(self.timeout[0], read_timeout),
-            )
-        except requests.RequestException as exc:
-            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
-        if response.status_code >= 500:
-            message = _orthanc_message(response)
-            response.close()
-            raise OrthancUnavailable(f"Orthanc failed on {method} {path}: {message}")
-        return response
+        return self._send(
+            method,
+            path,
+            params=params,
+            headers=headers,
+            data=data,
+            stream=True,
+            timeout=(self.timeout[0], read_timeout),
+        )
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path).close()
