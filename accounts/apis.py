@@ -57,7 +57,7 @@ class HasRight(BasePermission):
 
 
 def _set_token_cookies(request: Request, response: Response, refresh: str) -> None:
-    lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())
+    lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())  # type: ignore[attr-defined]
     secure = request.is_secure()
     response.set_cookie(
         settings.JWT_REFRESH_COOKIE,
@@ -89,7 +89,7 @@ def _token_body(access: str, user: User) -> dict[str, Any]:
     return {
         "access": access,
         "token_type": "Bearer",
-        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),  # type: ignore[attr-defined]
         "user": MeOutput(user).data,
     }
 
@@ -179,7 +179,7 @@ class LogoutApi(APIView):
         if refresh_cookie:
             # An expired or already revoked token has nothing left to revoke.
             with contextlib.suppress(TokenError):
-                RefreshToken(refresh_cookie).blacklist()
+                RefreshToken(refresh_cookie).blacklist()  # type: ignore[arg-type]
         response = Response(status=status.HTTP_204_NO_CONTENT)
         _clear_token_cookies(response)
         return response
@@ -198,14 +198,14 @@ class MeApi(APIView):
 ManageUsers = HasRight.named(rights.MANAGE_USERS)
 
 
-class _PaginatedListMixin:
+class _PaginatedListMixin(APIView):
     def paginate(self, request: Request, queryset: Any, serializer: Any) -> Response:
         paginator = PortalPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        page: Any = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
-class UserListApi(_PaginatedListMixin, APIView):
+class UserListApi(_PaginatedListMixin):
     permission_classes = [IsAuthenticated, ManageUsers]
 
     @extend_schema(responses=UserOutput(many=True), summary="List users")
@@ -242,7 +242,7 @@ class UserDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GroupListApi(_PaginatedListMixin, APIView):
+class GroupListApi(_PaginatedListMixin):
     permission_classes = [IsAuthenticated, ManageUsers]
 
     @extend_schema(responses=GroupOutput(many=True), summary="List groups")

@@ -56,7 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = ["name"]
+    REQUIRED_FIELDS = ["name"]
 
     class Meta:
         verbose_name = _("user")
@@ -95,7 +95,7 @@ class Right(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = RIGHT_DEFINITIONS
+        permissions = RIGHT_DEFINITIONS  # type: ignore[assignment]  # lazy labels, as Django allows
         verbose_name = _("right")
         verbose_name_plural = _("rights")
 

@@ -8,6 +8,7 @@ tests name them.
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 VIEW_GROUP_PATIENTS = "accounts.view_group_patients"
@@ -21,7 +22,7 @@ MANAGE_USERS = "accounts.manage_users"
 VIEW_AUDIT_LOG = "accounts.view_audit_log"
 
 # (codename, label) in the order the group form shows them; Right.Meta.permissions uses it.
-RIGHT_DEFINITIONS: list[tuple[str, str]] = [
+RIGHT_DEFINITIONS: list[tuple[str, str | Promise]] = [
     ("view_group_patients", _("View the patients of my groups")),
     ("view_all_patients", _("View all patients")),
     ("add_patient", _("Add patients")),

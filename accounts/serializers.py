@@ -42,7 +42,9 @@ class TokenOutput(serializers.Serializer):
 
 
 class UserOutput(serializers.ModelSerializer):
-    groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    groups: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = User

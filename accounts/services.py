@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +20,10 @@ from audit.models import Action
 from audit.services import audit_record, changes_between
 
 DEMO_GROUP_NAME = "Administrateurs"
+
+# Who does something: the request's user (views require a login; an anonymous one is refused by
+# the rights checks), or None for the system (seeding, commands).
+Actor = User | AnonymousUser | None
 
 
 class LoginLockedOut(Exception):
@@ -91,7 +95,7 @@ def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
 @transaction.atomic
 def user_create(
     *,
-    actor: User | None,
+    actor: Actor,
     email: str,
     name: str = "",
     password: str | None = None,
@@ -123,7 +127,7 @@ def user_create(
 @transaction.atomic
 def user_update(
     *,
-    actor: User | None,
+    actor: Actor,
     user: User,
     email: str | None = None,
     name: str | None = None,
@@ -153,7 +157,7 @@ def user_update(
 
 
 @transaction.atomic
-def user_set_password(*, actor: User | None, user: User, password: str) -> User:
+def user_set_password(*, actor: Actor, user: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -162,7 +166,7 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def user_delete(*, actor: User | None, user: User) -> None:
+def user_delete(*, actor: Actor, user: User) -> None:
     if actor is not None and actor.pk == user.pk:
         raise ValidationError(_("You cannot delete your own account."))
     audit_record(
@@ -186,7 +190,7 @@ def _check_group_name_free(name: str, *, exclude_pk: int | None = None) -> None:
 
 
 @transaction.atomic
-def group_create(*, actor: User | None, name: str, permissions: Iterable[Permission] = ()) -> Group:
+def group_create(*, actor: Actor, name: str, permissions: Iterable[Permission] = ()) -> Group:
     name = name.strip()
     _check_group_name_free(name)
     group = Group(name=name)
@@ -206,7 +210,7 @@ def group_create(*, actor: User | None, name: str, permissions: Iterable[Permiss
 @transaction.atomic
 def group_update(
     *,
-    actor: User | None,
+    actor: Actor,
     group: Group,
     name: str | None = None,
     permissions: Iterable[Permission] | None = None,
@@ -228,7 +232,7 @@ def group_update(
 
 
 @transaction.atomic
-def group_delete(*, actor: User | None, group: Group) -> None:
+def group_delete(*, actor: Actor, group: Group) -> None:
     audit_record(
         actor=actor,
         action=Action.GROUP_DELETE,

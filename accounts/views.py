@@ -30,13 +30,13 @@ manage_users_required = permission_required(rights.MANAGE_USERS, raise_exception
 
 
 class LoginView(auth_views.LoginView):
-    form_class = EmailLoginForm
-    authentication_form = EmailLoginForm
+    form_class = EmailLoginForm  # type: ignore[assignment]  # same interface, email instead of username
+    authentication_form = EmailLoginForm  # type: ignore[assignment]
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def form_invalid(self, form: EmailLoginForm) -> HttpResponse:  # type: ignore[override]
-        response = super().form_invalid(form)
+        response = super().form_invalid(form)  # type: ignore[arg-type]
         if form.locked_out:
             response.status_code = 429
         return response

@@ -90,14 +90,15 @@ class PatientDicomUploadApi(APIView):
 
             try:
                 body = services.copy_stream_to_tempfile(
-                    request._request, max_bytes=settings.UPLOAD_MAX_BODY_BYTES
+                    request._request,  # type: ignore[arg-type]  # a file-like WSGI stream
+                    max_bytes=settings.UPLOAD_MAX_BODY_BYTES,
                 )
             except ValueError as exc:
                 raise ValidationError({"body": [str(exc)]}) from exc
             name = "upload.zip" if content_type == "application/zip" else "upload.dcm"
             files = [(request.headers.get("X-Filename", name), body)]
         elif content_type == "multipart/form-data":
-            files = [(f.name, f) for f in request.FILES.getlist("files")]
+            files = [(f.name or "upload", f) for f in request.FILES.getlist("files")]
             if not files:
                 raise ValidationError({"files": ["Send one or more files in the field 'files'."]})
         else:
@@ -116,10 +117,10 @@ class PatientDicomUploadApi(APIView):
                 fileobj.close()
         if report.orthanc_unavailable:
             # What was stored before Orthanc went away stays; the report says which files.
-            body = {
+            answer = {
                 "detail": str(ImageServerUnavailable.default_detail),
                 "code": ImageServerUnavailable.default_code,
                 **report.as_dict(),
             }
-            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(answer, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(report.as_dict())

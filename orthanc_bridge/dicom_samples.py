@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
@@ -93,7 +94,7 @@ def demo_study(
 ) -> list[SampleInstance]:
     """One study with a CT series (CT_small.dcm) and an MR series (MR_small.dcm)."""
     study_uid = generate_uid()
-    common = {
+    common: dict[str, Any] = {
         "patient_id": patient_id,
         "patient_name": patient_name,
         "study_uid": study_uid,

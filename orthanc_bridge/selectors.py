@@ -185,4 +185,6 @@ def study_patient_id(study_uid: str) -> str | None:
 def study_visible_for(*, user, study_uid: str) -> bool:
     """May this user see this study: is its PatientID a patient in the user's view?"""
     patient_id = study_patient_id(study_uid)
-    return bool(patient_id) and bool(visible_external_ids_for(user=user, external_ids=[patient_id]))
+    if not patient_id:
+        return False
+    return bool(visible_external_ids_for(user=user, external_ids=[patient_id]))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -34,7 +34,7 @@ def app_config(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def viewer(request: HttpRequest, path: str = "") -> HttpResponse:
+def viewer(request: HttpRequest, path: str = "") -> HttpResponseBase:
     dist = _dist()
     if not (dist / "index.html").exists():
         return render(

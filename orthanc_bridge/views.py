@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -32,7 +34,7 @@ PLACEHOLDER_SVG = (
 def patient_studies(request: HttpRequest, pk: int) -> HttpResponse:
     """The studies panel of a patient page, loaded by HTMX after the page itself."""
     patient = patient_get_for(user=request.user, pk=pk)
-    context = {"patient": patient, "studies": None, "unavailable": False}
+    context: dict[str, Any] = {"patient": patient, "studies": None, "unavailable": False}
     try:
         context["studies"] = selectors.study_list_for(user=request.user, patient=patient)
         uids = [s["study_instance_uid"] for s in context["studies"]]
@@ -64,7 +66,7 @@ def series_thumbnail(request: HttpRequest, pk: int, series_id: str) -> HttpRespo
 
 @login_required
 @require_GET
-def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponse:
+def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseBase:
     patient = patient_get_for(user=request.user, pk=pk)
     try:
         study = selectors.study_get_for(user=request.user, patient=patient, study_id=study_id)
@@ -106,7 +108,7 @@ def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_get_for(user=request.user, pk=pk)
     if not request.user.has_perm(rights.UPLOAD_DICOM):
         raise PermissionDenied
-    files = [(f.name, f) for f in request.FILES.getlist("files")]
+    files = [(f.name or "upload", f) for f in request.FILES.getlist("files")]
     report = services.dicom_upload(actor=request.user, patient=patient, files=files)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(report.as_dict(), status=503 if report.orthanc_unavailable else 200)

@@ -31,12 +31,14 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["groups"].queryset = assignable_groups_for(user=user)
+        groups_field = self.fields["groups"]
+        assert isinstance(groups_field, forms.ModelMultipleChoiceField)
+        groups_field.queryset = assignable_groups_for(user=user)
         self.fields["groups"].help_text = _("The groups that care for this patient.")
         if self.instance.pk:
             # Show only the user's own groups as ticked; other groups are kept by the service.
             self.initial["groups"] = [
-                g for g in self.instance.groups.all() if g in self.fields["groups"].queryset
+                g for g in self.instance.groups.all() if g in groups_field.queryset
             ]
 
     def validate_unique(self) -> None:

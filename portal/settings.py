@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -156,11 +157,13 @@ CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
 
 
-def _database_config() -> dict:
+def _database_config() -> dict[str, Any]:
     url = env_secret("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(
-            url, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_HEALTH_CHECKS
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(
+                url, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_HEALTH_CHECKS
+            )
         )
     elif env_str("POSTGRES_HOST"):
         config = {

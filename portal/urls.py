@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orthanc_bridge import viewer
@@ -7,7 +7,7 @@ from orthanc_bridge.dicomweb import dicomweb
 from portal import views
 from portal.api.routing import api_path
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
     path("", include("accounts.api_urls")),

@@ -69,9 +69,10 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         detail, code = data, None
     if not code and isinstance(exc, exceptions.APIException):
         code = _first_code(exc.get_codes())
-    body = {"detail": str(detail), "code": str(code or "error")}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["retry_after"] = int(exc.wait)
+    body: dict[str, str] = {"detail": str(detail), "code": str(code or "error")}
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["retry_after"] = str(int(wait))
     response.data = body
     return response
 
