@@ -40,7 +40,7 @@ from orthanc_bridge.client import OrthancUnavailable, get_client
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 UID = r"[0-9.]{1,64}"
 FRAMES = r"[0-9]+(?:,[0-9]+)*"
 # (pattern, methods, kind). Anything not matched is a 404.
