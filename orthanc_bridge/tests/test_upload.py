@@ -237,3 +237,40 @@ def test_large_files_are_streamed_one_at_a_time(
 
     assert response.json()["stored"] == 5
     assert instances_in_orthanc(orthanc) == 5
+
+
+def test_orthanc_stopping_mid_batch_keeps_what_was_stored(uploader, patient_a, tmp_path, settings):
+    """A real Orthanc of its own, stopped after two files: the rest is reported, nothing lost."""
+    import io
+
+    from orthanc_bridge.client import OrthancClient
+    from orthanc_bridge.dicom_samples import demo_study
+    from orthanc_bridge.local_server import LocalOrthanc, free_port
+    from orthanc_bridge.services import dicom_upload
+
+    server = LocalOrthanc(
+        tmp_path / "orthanc", http_port=free_port(), dicom_port=free_port()
+    ).start()
+    settings.ORTHANC_URL, settings.ORTHANC_PASSWORD = server.url, server.password
+    settings.UPLOAD_ORTHANC_CONCURRENCY = 1
+    instances = demo_study(patient_id="CARDIO-001", ct_count=4, mr_count=0)
+
+    def files():
+        for number, instance in enumerate(instances):
+            if number == 2:
+                server.stop()
+            yield instance.filename, io.BytesIO(instance.content)
+
+    try:
+        report = dicom_upload(actor=uploader, patient=patient_a, files=files())
+    finally:
+        server.stop()
+    server.start()
+    try:
+        kept = OrthancClient(server.url, "preview", server.password).get_json("/instances")
+    finally:
+        server.stop()
+
+    assert report.orthanc_unavailable is True
+    assert [f.status for f in report.files] == ["stored", "stored", "rejected", "rejected"]
+    assert len(kept) == 2
