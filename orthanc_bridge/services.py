@@ -455,7 +455,7 @@ def stow_store(*, actor, stream, content_type: str, study_uid: str = "") -> Stow
             )
             continue
         try:
-            client.store_instance(part.read())
+            client.store_instance(part)  # streamed from its spooled part
         except (OrthancRejected, OrthancUnavailable) as exc:
             result.failed.append((*key, FAILURE_PROCESSING, str(exc)))
             continue
