@@ -99,6 +99,12 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def patient_delete(request: HttpRequest, pk: int) -> HttpResponse:
     patient = selectors.patient_get_for(user=request.user, pk=pk)
+    if request.POST.get("confirm") != "yes":
+        # The box is required in the page; this guards a form sent without it (no JavaScript).
+        if not request.user.has_perm(rights.DELETE_PATIENT):
+            raise PermissionDenied
+        messages.error(request, _("Tick the confirmation box to delete the record."))
+        return redirect_after_post(request, reverse("patients:detail", args=[patient.pk]))
     services.patient_delete(actor=request.user, patient=patient)
     messages.success(request, _("Patient %(name)s deleted.") % {"name": patient})
     return redirect_after_post(request, reverse("patients:list"))

@@ -55,7 +55,9 @@ def test_who_may_open_the_edit_page(persona, expected, personas, login_client, p
      "no_rights": 404}.items(),
 )  # fmt: skip
 def test_who_may_delete(persona, expected, personas, login_client, patient_a):
-    response = as_(persona, personas, login_client).post(f"/patients/{patient_a.pk}/delete/")
+    response = as_(persona, personas, login_client).post(
+        f"/patients/{patient_a.pk}/delete/", {"confirm": "yes"}
+    )
 
     assert response.status_code == expected
     assert Patient.objects.filter(pk=patient_a.pk).exists() is (
@@ -250,10 +252,17 @@ def test_an_htmx_edit_redirects_the_client(login_client, member_a, group_a, pati
 
 
 def test_an_admin_deletes_a_patient(login_client, admin, patient_a):
-    response = login_client(admin).post(f"/patients/{patient_a.pk}/delete/")
+    response = login_client(admin).post(f"/patients/{patient_a.pk}/delete/", {"confirm": "yes"})
 
     assert response["Location"] == "/patients/"
     assert not Patient.objects.filter(pk=patient_a.pk).exists()
+
+
+def test_a_delete_without_the_confirmation_deletes_nothing(login_client, admin, patient_a):
+    response = login_client(admin).post(f"/patients/{patient_a.pk}/delete/")
+
+    assert response["Location"] == f"/patients/{patient_a.pk}/"
+    assert Patient.objects.filter(pk=patient_a.pk).exists()
 
 
 def test_the_detail_page_has_a_studies_section(login_client, member_a, patient_a):
