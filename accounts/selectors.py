@@ -36,11 +36,3 @@ def portal_rights() -> QuerySet[Permission]:
         content_type__model="right",
         codename__in=[codename for codename, _label in RIGHT_DEFINITIONS],
     ).select_related("content_type")
-
-
-def permission_names(permissions: QuerySet[Permission] | list[Permission]) -> list[str]:
-    return sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions)
-
-
-def user_permission_names(user: User) -> list[str]:
-    return sorted(user.get_all_permissions())

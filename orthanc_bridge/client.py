@@ -138,12 +138,6 @@ class OrthancClient:
     def study(self, study_id: str) -> dict[str, Any]:
         return self.get_json(f"/studies/{study_id}")
 
-    def all_patients(self) -> list[dict[str, Any]]:
-        return self.get_json("/patients", params={"expand": ""})
-
-    def patient_studies(self, patient_id: str) -> list[dict[str, Any]]:
-        return self.get_json(f"/patients/{patient_id}/studies")
-
     def store_instance(self, body: IO[bytes] | bytes) -> dict[str, Any]:
         """POST /instances; the file object is streamed, never read whole here.
 

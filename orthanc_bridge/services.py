@@ -282,6 +282,19 @@ def copy_stream_to_tempfile(stream: IO[bytes], *, max_bytes: int) -> IO[bytes]:
     return target
 
 
+def study_download_record(*, actor, patient: Patient, study: dict) -> None:
+    """The audit event of a zip download (one per download)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=Action.STUDY_DOWNLOAD,
+            object_type="study",
+            object_id=study["study_instance_uid"],
+            object_repr=study["description"] or study["study_instance_uid"],
+            patient=patient,
+        )
+
+
 # --- DICOMweb ---------------------------------------------------------------------------------
 
 VIEW_AUDIT_WINDOW_SECONDS = 600

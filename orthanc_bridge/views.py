@@ -13,8 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import rights
-from audit.models import Action
-from audit.services import audit_record
 from orthanc_bridge import selectors, services
 from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
 from patients.selectors import patient_get_for
@@ -79,17 +77,7 @@ def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseB
             {"status": 503, "message": _("The image server is unavailable. Try again shortly.")},
             status=503,
         )
-    from django.db import transaction
-
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=Action.STUDY_DOWNLOAD,
-            object_type="study",
-            object_id=study["study_instance_uid"],
-            object_repr=study["description"] or study["study_instance_uid"],
-            patient=patient,
-        )
+    services.study_download_record(actor=request.user, patient=patient, study=study)
 
     def body():
         yield first
@@ -106,8 +94,6 @@ def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseB
 def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload from the patient page: JSON for the page's script, a results page without it."""
     patient = patient_get_for(user=request.user, pk=pk)
-    if not request.user.has_perm(rights.UPLOAD_DICOM):
-        raise PermissionDenied
     files = [(f.name or "upload", f) for f in request.FILES.getlist("files")]
     report = services.dicom_upload(actor=request.user, patient=patient, files=files)
     if "application/json" in request.headers.get("Accept", ""):

@@ -41,16 +41,7 @@ class PatientForm(forms.ModelForm):
                 g for g in self.instance.groups.all() if g in groups_field.queryset
             ]
 
-    def validate_unique(self) -> None:
-        # The service checks uniqueness (race included) and reports it on the field.
-        super().validate_unique()
-
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data["groups"] = list(data.get("groups") or [])
         return data
-
-
-class PatientSearchForm(forms.Form):
-    search = forms.CharField(required=False, max_length=100)
-    ordering = forms.CharField(required=False, max_length=30)

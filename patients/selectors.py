@@ -71,10 +71,6 @@ def patient_get_for(*, user, pk: int) -> Patient:
     return patient
 
 
-def patient_get_by_external_id_for(*, user, external_id: str) -> Patient | None:
-    return patient_visible_queryset(user=user).filter(external_id=external_id).first()
-
-
 def visible_external_ids_for(*, user, external_ids: list[str]) -> set[str]:
     """Which of these DICOM PatientIDs belong to patients the user can see (for DICOMweb)."""
     return set(

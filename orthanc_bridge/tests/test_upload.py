@@ -184,6 +184,15 @@ def test_upload_needs_the_right(client, api_token, member_a, patient_a, orthanc,
     assert instances_in_orthanc(orthanc) == 0
 
 
+def test_upload_from_the_page_needs_the_right(login_client, member_a, patient_a, orthanc, study_a):
+    response = login_client(member_a).post(
+        f"/patients/{patient_a.pk}/dicom/", {"files": as_upload(study_a[:1])}
+    )
+
+    assert response.status_code == 403
+    assert instances_in_orthanc(orthanc) == 0
+
+
 def test_upload_to_an_invisible_patient_is_404(
     client, api_token, login_client, patient_a, orthanc, study_a, group_b
 ):

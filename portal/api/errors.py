@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -75,7 +74,3 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         body["retry_after"] = str(int(wait))
     response.data = body
     return response
-
-
-def json_error(request: HttpRequest, status_code: int, detail: str, code: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "code": code}, status=status_code)
