@@ -78,3 +78,31 @@ def test_postgres_variables_of_the_seed_stack_select_postgresql(tmp_path):
     )
 
     assert result.stdout.split()[0] == "django.db.backends.postgresql"
+
+
+def test_manage_py_defaults_to_development_and_the_wsgi_app_to_production(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "PORTAL_ENV", "DATABASE_URL"}
+    }
+    env["PORTAL_VAR_DIR"] = str(tmp_path)
+
+    manage = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    wsgi = subprocess.run(
+        [sys.executable, "-c", "import portal.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert manage.returncode == 0, manage.stderr
+    assert wsgi.returncode != 0
+    assert "SECRET_KEY is not set" in wsgi.stderr
