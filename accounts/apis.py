@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -11,17 +12,16 @@ from django.contrib.auth import user_logged_in
 from django.contrib.auth.models import Group
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import rights, selectors, services
+from accounts import rights, selectors, services, tokens
 from accounts.models import User
 from accounts.serializers import (
     GroupCreateInput,
@@ -56,8 +56,13 @@ class HasRight(BasePermission):
 # --- Tokens -----------------------------------------------------------------------------------
 
 
-def _set_token_cookies(request: Request, response: Response, refresh: str) -> None:
+def _set_token_cookies(
+    request: Request, response: Response, refresh: str, *, expires_at: int | None = None
+) -> None:
+    """The refresh cookie lives as long as the token: from the login, not from this refresh."""
     lifetime = int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds())  # type: ignore[attr-defined]
+    if expires_at is not None:
+        lifetime = max(0, expires_at - int(time.time()))
     secure = request.is_secure()
     response.set_cookie(
         settings.JWT_REFRESH_COOKIE,
@@ -144,7 +149,8 @@ class RefreshApi(APIView):
         },
         summary="Get a new access token from the refresh cookie",
         description="Needs the refresh cookie and the header X-CSRF-Token equal to the "
-        "csrf_token cookie. The refresh token is rotated: the old one stops working.",
+        "csrf_token cookie. The refresh token is rotated: the old one stops working, and the "
+        "new one expires when the login's first one did (JWT_REFRESH_DAYS from the login).",
     )
     def post(self, request: Request) -> Response:
         refresh_cookie = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
@@ -156,16 +162,14 @@ class RefreshApi(APIView):
             raise PermissionDenied(
                 "The X-CSRF-Token header must equal the csrf_token cookie.", code="csrf_failed"
             )
-        serializer = TokenRefreshSerializer(data={"refresh": refresh_cookie})
         try:
-            serializer.is_valid(raise_exception=True)
-        except (TokenError, exceptions.AuthenticationFailed) as exc:
-            # Expired, blacklisted (already rotated or logged out), or the user is inactive.
+            rotated = tokens.refresh_rotate(refresh_cookie)
+        except tokens.RefreshInvalid as exc:
+            # Expired, blacklisted (already rotated, logged out, or revoked by a password reset,
+            # a deactivation or a group removal), or the user is inactive.
             raise RefreshRejected from exc
-        new_refresh = serializer.validated_data["refresh"]
-        user = User.objects.get(pk=RefreshToken(new_refresh)["user_id"])
-        response = Response(_token_body(serializer.validated_data["access"], user))
-        _set_token_cookies(request, response, new_refresh)
+        response = Response(_token_body(rotated.access, rotated.user))
+        _set_token_cookies(request, response, rotated.refresh, expires_at=rotated.expires_at)
         return response
 
 

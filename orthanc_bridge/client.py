@@ -1,21 +1,62 @@
 """The only place that talks HTTP to Orthanc.
 
-One pooled ``requests.Session`` per process, connect and read timeouts on every call, retries only
-for idempotent calls, and Orthanc's errors turned into the bridge's own exceptions so callers never
-see ``requests``.
+One pooled ``requests.Session`` per process; Orthanc's errors turned into the bridge's own
+exceptions so callers never see ``requests``. Three guarantees hold for every call:
+
+- **Paths are safe.** A path is sent only if each of its segments is made of the characters of
+  DICOM UIDs, Orthanc IDs, tags and plain words: no empty, ``.`` or ``..`` segment, no ``%``, so
+  nothing a caller built from user input can climb out of the resource it names. Redirects from
+  Orthanc are never followed.
+- **Waiting is bounded.** Every call has a connect timeout and a read timeout of
+  ``ORTHANC_TIMEOUT_SECONDS`` (also the idle timeout of streams), an optional absolute deadline,
+  and no retry after a read timeout.
+- **A hung Orthanc fails fast.** When Orthanc does not answer in time (or cannot be reached),
+  it is marked unresponsive in the shared cache; later calls raise ``OrthancUnavailable`` at once,
+  except one probe of ``/system`` every ``ORTHANC_PROBE_SECONDS``, which clears the mark as soon
+  as Orthanc answers again (the health check probes and clears it too).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import IO, Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instances"}
+UNRESPONSIVE_KEY = "orthanc:unresponsive"
+PROBE_KEY = "orthanc:probe"
+# One path segment Orthanc may be asked for: UIDs, Orthanc IDs, hex tags, words, frame lists.
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_,\-]+(?:\.[A-Za-z0-9_,\-]+)*")
+
+
+class UnsafePath(ValueError):
+    """A path that could leave the resource it names; never sent to Orthanc."""
+
+
+def safe_path(path: str) -> str:
+    """``path`` unchanged if every segment is safe (see SAFE_SEGMENT), else UnsafePath.
+
+    Dots may only separate characters (as in a UID), so ``.``, ``..`` and ``.x`` are refused;
+    ``%`` is refused, so no encoded form of them can reach Orthanc's own decoding either.
+    """
+    if not path.startswith("/"):
+        raise UnsafePath(f"not an absolute path: {path!r}")
+    segments = path[1:].split("/")
+    if not all(SAFE_SEGMENT.fullmatch(segment) for segment in segments):
+        raise UnsafePath(f"unsafe path for Orthanc: {path!r}")
+    return path
 
 
 class OrthancError(Exception):
@@ -24,6 +65,37 @@ class OrthancError(Exception):
 
 class OrthancUnavailable(OrthancError):
     """Orthanc could not be reached, timed out, or failed on its side (5xx)."""
+
+
+def _cache_get(key: str) -> Any:
+    # The cache (Redis in production) being down must not take images down with it.
+    try:
+        return cache.get(key)
+    except Exception:  # any cache backend failure means "unknown"
+        return None
+
+
+def _cache_call(method: str, *args: Any) -> Any:
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # the cache is an optimisation here, never a dependency
+        return None
+
+
+def mark_unresponsive(reason: str) -> None:
+    if _cache_get(UNRESPONSIVE_KEY) is None:
+        logger.warning("Orthanc marked unresponsive: %s", reason)
+    _cache_call("set", UNRESPONSIVE_KEY, reason[:300], None)
+
+
+def mark_responsive() -> None:
+    if _cache_get(UNRESPONSIVE_KEY) is not None:
+        logger.warning("Orthanc answers again")
+        _cache_call("delete", UNRESPONSIVE_KEY)
+
+
+def known_unresponsive() -> bool:
+    return _cache_get(UNRESPONSIVE_KEY) is not None
 
 
 class OrthancRejected(OrthancError):
@@ -57,20 +129,23 @@ class OrthancClient:
         password: str = "",
         *,
         connect_timeout: float = 3.0,
-        read_timeout: float = 30.0,
+        read_timeout: float = 20.0,
         pool_size: int = 16,
+        probe_seconds: float = 2.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
+        self.probe_seconds = probe_seconds
         self.session = requests.Session()
         if username:
             self.session.auth = (username, password)
-        # Retries only for methods that are safe to repeat; a POST of an instance is retried by
-        # nobody but the caller, who knows whether it is idempotent.
+        # Retries only for methods that are safe to repeat, and never after a read timeout: a
+        # hung Orthanc would double every wait. A POST of an instance is retried by nobody but
+        # the caller, who knows whether it is idempotent.
         retry = Retry(
             total=2,
             connect=2,
-            read=1,
+            read=0,
             backoff_factor=0.2,
             status_forcelist=(502, 503, 504),
             allowed_methods=frozenset({"GET", "HEAD"}),
@@ -82,13 +157,57 @@ class OrthancClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _send(
-        self, method: str, path: str, *, timeout: tuple[float, float], stream: bool, **kwargs: Any
-    ) -> requests.Response:
-        """One HTTP call; connection failures and Orthanc's 5xx become OrthancUnavailable."""
-        url = f"{self.base_url}/{path.lstrip('/')}"
+    def _fail_fast(self) -> None:
+        """Raise at once while Orthanc is known to be unresponsive, but let one call in every
+        ``probe_seconds`` find out whether it answers again."""
+        if not known_unresponsive():
+            return
+        if not _cache_call("add", PROBE_KEY, 1, self.probe_seconds):
+            raise OrthancUnavailable("Orthanc is not responding (known from an earlier call).")
+        self.probe()
+
+    def probe(self, *, timeout: float = 2.0) -> None:
+        """GET /system with a short timeout; records whether Orthanc answers. Raises
+        OrthancUnavailable (or OrthancRejected for a 4xx) when it does not."""
         try:
-            response = self.session.request(method, url, timeout=timeout, stream=stream, **kwargs)
+            response = self.session.get(
+                f"{self.base_url}/system", timeout=(timeout, timeout), allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            mark_unresponsive(f"GET /system: {exc}")
+            raise OrthancUnavailable(f"Orthanc did not answer GET /system: {exc}") from exc
+        mark_responsive()
+        if response.status_code >= 500:
+            raise OrthancUnavailable(f"Orthanc failed on GET /system: {_orthanc_message(response)}")
+        if response.status_code >= 400:
+            raise OrthancRejected(response.status_code, _orthanc_message(response))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: tuple[float, float],
+        stream: bool,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One HTTP call; connection failures, timeouts and Orthanc's 5xx become
+        OrthancUnavailable. ``deadline`` (time.monotonic()) caps the read timeout."""
+        url = f"{self.base_url}{safe_path(path)}"
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise OrthancUnavailable(f"No time left to ask Orthanc for {method} {path}.")
+            timeout = (min(timeout[0], remaining), min(timeout[1], remaining))
+        self._fail_fast()
+        try:
+            response = self.session.request(
+                method, url, timeout=timeout, stream=stream, allow_redirects=False, **kwargs
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            mark_unresponsive(f"{method} {path}: {exc}")
+            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
         except requests.RequestException as exc:
             raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
         if response.status_code >= 500:
@@ -106,11 +225,12 @@ class OrthancClient:
         stream: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        """A call whose 4xx answers raise OrthancRejected (OrthancNotFound for 404)."""
+        """A call whose 4xx answers raise OrthancRejected (OrthancNotFound for 404); a redirect
+        (never followed) is refused the same way."""
         response = self._send(
             method, path, timeout=timeout or self.timeout, stream=stream, **kwargs
         )
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             message = _orthanc_message(response)
             response.close()
             error = OrthancNotFound if response.status_code == 404 else OrthancRejected
@@ -128,6 +248,22 @@ class OrthancClient:
     def system(self, *, timeout: float = 2.0) -> dict[str, Any]:
         return self.get_json("/system", timeout=(timeout, timeout))
 
+    def resource_patient_ids(
+        self, uid: str, level: str, *, deadline: float | None = None
+    ) -> set[str]:
+        """The PatientIDs under which Orthanc holds a resource with this DICOM UID, at one level
+        (Study, Series or Instance). Orthanc keys its resources by (PatientID, UIDs), so the
+        same UID can exist under several patients; empty when it does not exist."""
+        found = self.request("POST", "/tools/lookup", data=uid, deadline=deadline).json()
+        patient_ids = set()
+        for item in found:
+            if item.get("Type") != level:
+                continue
+            resource = RESOURCE_FOLDERS[level]
+            patient = self.get_json(f"/{resource}/{item['ID']}/patient", deadline=deadline)
+            patient_ids.add(patient.get("MainDicomTags", {}).get("PatientID", ""))
+        return patient_ids
+
     def find_studies(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """Studies matching DICOM tags, expanded (POST /tools/find, read-only)."""
         return self.post_json("/tools/find", {"Level": "Study", "Query": query, "Expand": True})
@@ -138,7 +274,9 @@ class OrthancClient:
     def study(self, study_id: str) -> dict[str, Any]:
         return self.get_json(f"/studies/{study_id}")
 
-    def store_instance(self, body: IO[bytes] | bytes) -> dict[str, Any]:
+    def store_instance(
+        self, body: IO[bytes] | bytes, *, deadline: float | None = None
+    ) -> dict[str, Any]:
         """POST /instances; the file object is streamed, never read whole here.
 
         Returns Orthanc's answer, whose ``Status`` is ``Success`` or ``AlreadyStored``.
@@ -148,7 +286,7 @@ class OrthancClient:
             "/instances",
             data=body,
             headers={"Content-Type": "application/dicom"},
-            timeout=(self.timeout[0], max(self.timeout[1], 120.0)),
+            deadline=deadline,
         ).json()
 
     def instance_preview(self, instance_id: str) -> tuple[bytes, str]:
@@ -159,20 +297,22 @@ class OrthancClient:
 
     def study_archive(self, study_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         """The study as a zip, streamed in chunks as Orthanc produces it."""
-        response = self.request(
-            "GET", f"/studies/{study_id}/archive", stream=True, timeout=(self.timeout[0], 300.0)
-        )
+        response = self.request("GET", f"/studies/{study_id}/archive", stream=True)
+        tail = b""
         try:
-            yield from response.iter_content(chunk_size=chunk_size)
+            try:
+                for chunk in response.iter_content(chunk_size=chunk_size):
+                    tail = (tail + chunk)[-ZIP_TAIL_BYTES:]
+                    yield chunk
+            except requests.RequestException as exc:
+                mark_unresponsive(f"archive of {study_id}: {exc}")
+                raise OrthancUnavailable(f"The archive stream of {study_id} broke: {exc}") from exc
+            # Orthanc streams zips with "Connection: close" and no length: a crash mid-way looks
+            # like a clean end. A zip is whole only if its end-of-directory record is there.
+            if ZIP_END_OF_DIRECTORY not in tail:
+                raise OrthancUnavailable(f"The archive of {study_id} ended before its end.")
         finally:
             response.close()
-
-    def lookup_study(self, study_instance_uid: str) -> str | None:
-        """Orthanc's ID of the study with this StudyInstanceUID, or None."""
-        for item in self.request("POST", "/tools/lookup", data=study_instance_uid).json():
-            if item.get("Type") == "Study":
-                return item["ID"]
-        return None
 
     def proxy(
         self,
@@ -182,11 +322,12 @@ class OrthancClient:
         params: list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
         data: Any = None,
-        read_timeout: float = 120.0,
+        deadline: float | None = None,
     ) -> requests.Response:
         """A streamed request whose 4xx answers are returned, not raised (DICOMweb passes them on).
 
-        Connection failures and 5xx still raise OrthancUnavailable.
+        Connection failures, timeouts and 5xx still raise OrthancUnavailable. The read timeout
+        is also the idle timeout of the stream.
         """
         return self._send(
             method,
@@ -195,18 +336,40 @@ class OrthancClient:
             headers=headers,
             data=data,
             stream=True,
-            timeout=(self.timeout[0], read_timeout),
+            timeout=self.timeout,
+            deadline=deadline,
         )
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path).close()
 
 
-@lru_cache(maxsize=1)
-def _client_for(url: str, user: str, password: str) -> OrthancClient:
-    return OrthancClient(url, user, password)
+# A zip's end-of-central-directory record sits in its last 22 bytes plus its comment (< 64 KiB).
+ZIP_END_OF_DIRECTORY = b"PK\x05\x06"
+ZIP_TAIL_BYTES = 22 + 65535
+
+
+@lru_cache(maxsize=4)
+def _client_for(
+    url: str, user: str, password: str, connect: float, read: float, probe: float
+) -> OrthancClient:
+    return OrthancClient(
+        url, user, password, connect_timeout=connect, read_timeout=read, probe_seconds=probe
+    )
 
 
 def get_client() -> OrthancClient:
     """The process-wide client for the configured Orthanc (settings can change in tests)."""
-    return _client_for(settings.ORTHANC_URL, settings.ORTHANC_USER, settings.ORTHANC_PASSWORD)
+    return _client_for(
+        settings.ORTHANC_URL,
+        settings.ORTHANC_USER,
+        settings.ORTHANC_PASSWORD,
+        settings.ORTHANC_CONNECT_TIMEOUT_SECONDS,
+        settings.ORTHANC_TIMEOUT_SECONDS,
+        settings.ORTHANC_PROBE_SECONDS,
+    )
+
+
+def deadline_in(seconds: float) -> float:
+    """An absolute deadline for ``deadline=`` arguments."""
+    return time.monotonic() + seconds

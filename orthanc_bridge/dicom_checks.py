@@ -36,6 +36,7 @@ def is_dicom_file(fileobj: IO[bytes]) -> bool:
 class DicomIdentity:
     patient_id: str
     study_uid: str
+    series_uid: str
     sop_class_uid: str
     sop_instance_uid: str
 
@@ -83,6 +84,7 @@ def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
     return DicomIdentity(
         patient_id=patient_id,
         study_uid=str(dataset.get("StudyInstanceUID", "")),
+        series_uid=str(dataset.get("SeriesInstanceUID", "")),
         sop_class_uid=str(dataset.get("SOPClassUID", "")),
         sop_instance_uid=str(dataset.get("SOPInstanceUID", "")),
     )

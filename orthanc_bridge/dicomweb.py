@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -36,17 +38,30 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts import rights
 from orthanc_bridge import selectors, services
-from orthanc_bridge.client import OrthancUnavailable, get_client
+from orthanc_bridge.client import (
+    OrthancUnavailable,
+    UnsafePath,
+    deadline_in,
+    get_client,
+    mark_unresponsive,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-UID = r"[0-9.]{1,64}"
+# DICOM UIDs (PS3.5 9.1): digits in components separated by single dots, at most 64 characters
+# (checked apart). Nothing else may stand where a UID goes: the path sent to Orthanc is built
+# from these parts only.
+UID = r"[0-9]+(?:\.[0-9]+)*"
+UID_MAX_LENGTH = 64
 FRAMES = r"[0-9]+(?:,[0-9]+)*"
+# What Orthanc's plugin writes in BulkDataURI: a tag, after one "tag/item" pair per sequence level.
+TAG = r"[0-9A-Fa-f]{8}"
+BULK = rf"{TAG}(?:/[0-9]{{1,9}}/{TAG})*"
 # (pattern, methods, kind). Anything not matched is a 404.
 STUDY = rf"^studies/(?P<study>{UID})"
-SERIES = rf"{STUDY}/series/{UID}"
-INSTANCE = rf"{SERIES}/instances/{UID}"
+SERIES = rf"{STUDY}/series/(?P<series>{UID})"
+INSTANCE = rf"{SERIES}/instances/(?P<instance>{UID})"
 ROUTES: list[tuple[re.Pattern[str], set[str], str]] = [
     (re.compile(r"^studies$"), {"GET", "POST"}, "qido-studies"),
     (re.compile(r"^series$"), {"GET"}, "qido-series"),
@@ -56,7 +71,7 @@ ROUTES: list[tuple[re.Pattern[str], set[str], str]] = [
     (re.compile(rf"{SERIES}(?:/(?:metadata|rendered|thumbnail|instances))?$"), {"GET"}, "study"),
     (re.compile(rf"{INSTANCE}(?:/(?:metadata|rendered|thumbnail))?$"), {"GET"}, "study"),
     (re.compile(rf"{INSTANCE}/frames/{FRAMES}(?:/rendered)?$"), {"GET"}, "study"),
-    (re.compile(rf"{INSTANCE}/bulk/[0-9A-Fa-f./\[\]]+$"), {"GET"}, "study"),
+    (re.compile(rf"{INSTANCE}/bulk/{BULK}$"), {"GET"}, "study"),
 ]
 QIDO_LEVEL_TAG = {
     "qido-studies": "0020000D",
@@ -72,20 +87,43 @@ PASSED_RESPONSE_HEADERS = ("Content-Type", "Content-Length", "Content-Dispositio
 class Route:
     kind: str
     study_uid: str = ""
+    # The path asked of Orthanc: "/dicom-web/" and the validated parts, nothing else.
+    upstream_path: str = ""
 
 
 def json_error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
-def resolve(path: str, method: str) -> Route | JsonResponse:
-    for pattern, methods, kind in ROUTES:
-        match = pattern.match(path)
-        if match:
-            if method not in methods:
-                return json_error(405, "method_not_allowed", f"{method} is not allowed here.")
-            return Route(kind, match.groupdict().get("study", ""))
+def _not_found() -> JsonResponse:
     return json_error(404, "not_found", "No such DICOMweb resource.")
+
+
+def resolve(path: str, method: str) -> Route | JsonResponse:
+    """The route of a request path (already percent-decoded by Django), or an error answer.
+
+    Only the grammar above is accepted: no empty, "." or ".." segment and no "%" can pass, so
+    the path given to Orthanc names exactly the resource that is authorized, under
+    /dicom-web/studies/<that study's UID>/.
+    """
+    for pattern, methods, kind in ROUTES:
+        match = pattern.fullmatch(path)
+        if match is None:
+            continue
+        uids = [uid for uid in match.groupdict().values() if uid is not None]
+        if any(len(uid) > UID_MAX_LENGTH for uid in uids):
+            return _not_found()
+        upstream_path = f"/dicom-web/{path}"
+        study_uid = match.groupdict().get("study") or ""
+        if study_uid and not (
+            posixpath.normpath(upstream_path) == upstream_path
+            and (upstream_path + "/").startswith(f"/dicom-web/studies/{study_uid}/")
+        ):
+            return _not_found()  # unreachable with the grammar above: a second lock
+        if method not in methods:
+            return json_error(405, "method_not_allowed", f"{method} is not allowed here.")
+        return Route(kind, study_uid, upstream_path)
+    return _not_found()
 
 
 class Caller:
@@ -140,7 +178,7 @@ def _load_user(caller: Caller):
         return json_error(401, "token_not_valid", str(detail))
 
 
-FORBIDDEN, HIDDEN, ALLOWED = "forbidden", "hidden", "allowed"
+FORBIDDEN, HIDDEN, CONFLICT, ALLOWED = "forbidden", "hidden", "conflict", "allowed"
 
 
 def study_decision(caller: Caller, study_uid: str) -> str | JsonResponse:
@@ -155,10 +193,13 @@ def study_decision(caller: Caller, study_uid: str) -> str | JsonResponse:
             return user
         if not user.has_perm(rights.VIEW_IMAGES):
             decision = FORBIDDEN
-        elif selectors.study_visible_for(user=user, study_uid=study_uid):
-            decision = ALLOWED
         else:
-            decision = HIDDEN
+            visibility, _patient_id = selectors.study_visibility_for(user=user, study_uid=study_uid)
+            decision = {
+                selectors.VISIBLE: ALLOWED,
+                selectors.HIDDEN: HIDDEN,
+                selectors.CONFLICT: CONFLICT,
+            }[visibility]
         cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
     return decision
 
@@ -222,12 +263,36 @@ def _accepts_any_type(accept: str | None) -> bool:
     )
 
 
-def stream_response(upstream) -> StreamingHttpResponse:
+class StreamBroken(Exception):
+    """Orthanc's answer stopped before its end; the client's connection is aborted."""
+
+
+def stream_response(request: HttpRequest, upstream) -> StreamingHttpResponse:
+    """Orthanc's answer streamed as it comes. If Orthanc stalls for ORTHANC_TIMEOUT_SECONDS or
+    its answer ends early, the body raises instead of ending, so the server aborts the response
+    and a truncated body is never taken for a whole one."""
+    closing = _multipart_closing(upstream.headers.get("Content-Type", ""))
+
     def body() -> Iterator[bytes]:
         # When the client goes away Django closes this generator: the upstream connection is
         # released at once instead of finishing the transfer.
+        tail = b""
         try:
-            yield from upstream.raw.stream(CHUNK, decode_content=False)
+            for chunk in upstream.raw.stream(CHUNK, decode_content=False):
+                if closing:
+                    tail = (tail + chunk)[-len(closing) - 8 :]
+                yield chunk
+            # Orthanc streams multipart answers with "Connection: close" and no length: a crash
+            # mid-way looks like a clean end, but the closing boundary is missing.
+            if closing and closing not in tail:
+                raise StreamBroken("Orthanc's multipart answer ended before its closing boundary")
+        except (urllib3.exceptions.HTTPError, OSError, StreamBroken) as exc:
+            if not isinstance(exc, StreamBroken):
+                mark_unresponsive(f"stream of {request.path}: {exc}")
+            logger.warning("DICOMweb stream of %s broken: %s", request.path, exc)
+            # Raising (not returning) makes the server abort the response: gunicorn drops the
+            # connection without the final chunk, and a Content-Length is left unmet.
+            raise StreamBroken(str(exc)) from exc
         finally:
             upstream.close()
 
@@ -240,7 +305,22 @@ def stream_response(upstream) -> StreamingHttpResponse:
     return response
 
 
+def _multipart_closing(content_type: str) -> bytes:
+    """The closing delimiter of a multipart body (b"" for other types)."""
+    if not content_type.lower().startswith("multipart/"):
+        return b""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "boundary" and value:
+            return b"--" + value.strip('"').encode() + b"--"
+    return b""
+
+
 def orthanc_error_response(upstream) -> JsonResponse:
+    if upstream.status_code < 400:
+        # A redirect is never followed nor passed on: it could point anywhere.
+        upstream.close()
+        return json_error(502, "orthanc_redirect", "The image server answered with a redirect.")
     try:
         body = upstream.json()
         message = body.get("Details") or body.get("Message") or str(body)
@@ -267,10 +347,13 @@ def _qido_filtered(request: HttpRequest, route: Route, user) -> HttpResponse:
     kept: list[dict] = []
     upstream_offset = 0
     visible_cache: dict[str, bool] = {}
+    # One bound for all the pages of one search, not one per page.
+    deadline = deadline_in(settings.ORTHANC_TIMEOUT_SECONDS)
     while True:
         upstream = client.proxy(
             "GET",
             path,
+            deadline=deadline,
             params=[*params, ("limit", str(UPSTREAM_PAGE)), ("offset", str(upstream_offset))],
             headers={
                 **upstream_headers(request),
@@ -278,7 +361,7 @@ def _qido_filtered(request: HttpRequest, route: Route, user) -> HttpResponse:
                 "Accept-Encoding": "identity",  # parsed here, not passed on
             },
         )
-        if upstream.status_code >= 400:
+        if upstream.status_code >= 300:
             return orthanc_error_response(upstream)
         page = upstream.json()
         upstream.close()
@@ -359,16 +442,25 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
             return _forbidden()
         if decision == HIDDEN:
             return json_error(404, "not_found", "No such study.")
+        if decision == CONFLICT:
+            return json_error(
+                409,
+                "study_uid_conflict",
+                "This StudyInstanceUID is held by several patients in the image server; it is "
+                "withheld until an administrator resolves it.",
+            )
         services.images_viewed_record(user=caller, study_uid=route.study_uid)
         upstream = get_client().proxy(
             "GET",
-            f"/dicom-web/{path.strip('/')}",
+            route.upstream_path,
             params=upstream_params(request),
             headers=upstream_headers(request),
         )
     except OrthancUnavailable as exc:
         logger.warning("DICOMweb %s: %s", path, exc)
         return json_error(503, "orthanc_unavailable", "The image server is unavailable.")
-    if upstream.status_code >= 400:
+    except UnsafePath:  # resolve() lets none through; the client refuses them again
+        return _not_found()
+    if upstream.status_code >= 300:
         return orthanc_error_response(upstream)
-    return stream_response(upstream)
+    return stream_response(request, upstream)

@@ -164,27 +164,34 @@ def visible_dicom_patient_ids_for(*, user, patient_ids: list[str]) -> set[str]:
     return visible_external_ids_for(user=user, external_ids=[p for p in patient_ids if p])
 
 
-def study_patient_id(study_uid: str) -> str | None:
-    """The PatientID of a study in Orthanc (None if Orthanc has no such study), cached briefly.
+def study_patient_ids(study_uid: str) -> frozenset[str]:
+    """Every PatientID under which Orthanc holds a study with this StudyInstanceUID (empty if
+    none), cached for DICOMWEB_DECISION_SECONDS.
 
-    The mapping cannot change without a new study UID, so a minute is safe.
+    Orthanc keys studies by (PatientID, StudyInstanceUID), so a UID can exist under several
+    patients: a modality sending a wrong PatientID, or an attempt to slip images into another
+    patient's study. All matches count, never the first one.
     """
-    key = f"orthanc:study-patient:{study_uid}"
+    key = f"orthanc:study-patients:{study_uid}"
     cached = cache.get(key)
     if cached is not None:
-        return cached or None
-    client = get_client()
-    orthanc_id = client.lookup_study(study_uid)
-    patient_id = ""
-    if orthanc_id is not None:
-        patient_id = client.study(orthanc_id).get("PatientMainDicomTags", {}).get("PatientID", "")
-    cache.set(key, patient_id, 60)
-    return patient_id or None
+        return frozenset(cached)
+    patient_ids = frozenset(get_client().resource_patient_ids(study_uid, "Study"))
+    cache.set(key, sorted(patient_ids), settings.DICOMWEB_DECISION_SECONDS)
+    return patient_ids
 
 
-def study_visible_for(*, user, study_uid: str) -> bool:
-    """May this user see this study: is its PatientID a patient in the user's view?"""
-    patient_id = study_patient_id(study_uid)
-    if not patient_id:
-        return False
-    return bool(visible_external_ids_for(user=user, external_ids=[patient_id]))
+VISIBLE, HIDDEN, CONFLICT = "visible", "hidden", "conflict"
+
+
+def study_visibility_for(*, user, study_uid: str) -> tuple[str, str]:
+    """May this user see this study: (VISIBLE, its PatientID), (HIDDEN, "") when no patient
+    the user sees holds it, or (CONFLICT, "") when the user sees one of several patients that
+    hold the same StudyInstanceUID: such a study is served to nobody, never mixed."""
+    patient_ids = study_patient_ids(study_uid)
+    visible = visible_external_ids_for(user=user, external_ids=[p for p in patient_ids if p])
+    if not visible:
+        return HIDDEN, ""
+    if len(patient_ids) > 1:
+        return CONFLICT, ""
+    return VISIBLE, next(iter(visible))

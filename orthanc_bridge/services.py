@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+import time
 import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 from typing import IO
 
@@ -20,9 +22,20 @@ from django.utils.translation import gettext as _
 from accounts import rights
 from audit.models import Action
 from audit.services import audit_record
-from orthanc_bridge.client import OrthancError, OrthancRejected, OrthancUnavailable, get_client
-from orthanc_bridge.dicom_checks import DicomRejected, check_dicom_for_patient, inspect_dicom
-from orthanc_bridge.selectors import studies_cache_forget, study_patient_id
+from orthanc_bridge.client import (
+    OrthancError,
+    OrthancRejected,
+    OrthancUnavailable,
+    deadline_in,
+    get_client,
+)
+from orthanc_bridge.dicom_checks import (
+    DicomIdentity,
+    DicomRejected,
+    check_dicom_for_patient,
+    inspect_dicom,
+)
+from orthanc_bridge.selectors import studies_cache_forget, study_patient_ids
 from patients.models import Patient
 from patients.selectors import patient_visible_queryset
 
@@ -155,8 +168,9 @@ class _OrthancSender:
 
     INLINE_MAX_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, report: UploadReport, concurrency: int) -> None:
+    def __init__(self, report: UploadReport, concurrency: int, deadline: float) -> None:
         self.report = report
+        self.deadline = deadline
         self.concurrency = max(1, concurrency)
         self.pool = ThreadPoolExecutor(
             max_workers=self.concurrency, thread_name_prefix="orthanc-store"
@@ -167,18 +181,28 @@ class _OrthancSender:
         if self.report.orthanc_unavailable:
             self.report.add(name, REJECTED, _("Not sent: the image server became unavailable."))
             return
+        if time.monotonic() >= self.deadline:
+            self.report.orthanc_unavailable = True
+            self.report.add(
+                name,
+                REJECTED,
+                _("Not sent: the upload took longer than %(seconds)s s; send this file again.")
+                % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"},
+            )
+            return
         index = len(self.report.files)
         self.report.add(name, "pending")
+        store = partial(get_client().store_instance, deadline=self.deadline)
         if _size(fileobj) <= self.INLINE_MAX_BYTES:
             content = fileobj.read()
-            self.pending.append((index, self.pool.submit(get_client().store_instance, content)))
+            self.pending.append((index, self.pool.submit(store, content)))
             while len(self.pending) > self.concurrency * 2:
                 self._collect_one()
         else:
             self.finish_pending()
             future: Future = Future()
             try:
-                future.set_result(get_client().store_instance(fileobj))
+                future.set_result(store(fileobj))
             except OrthancError as exc:
                 future.set_exception(exc)
             self._record(index, future)
@@ -213,13 +237,66 @@ class _OrthancSender:
         self.pool.shutdown(wait=True)
 
 
+class UidTaken(DicomRejected):
+    """A UID of the instance already exists in Orthanc under another PatientID."""
+
+    def __init__(self, tag: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+
+
+class UidOwners:
+    """Whether an instance's UIDs are free for its PatientID in Orthanc, asked once per study
+    and series UID in a batch (and once per instance).
+
+    Orthanc keys resources by (PatientID, UIDs): without this check an instance carrying another
+    patient's StudyInstanceUID is stored as a second study with that UID, and another patient's
+    images end up listed and served inside it.
+    """
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self.known: dict[tuple[str, str], set[str]] = {}
+
+    def _owners(self, uid: str, level: str) -> set[str]:
+        key = (level, uid)
+        if key not in self.known:
+            self.known[key] = get_client().resource_patient_ids(uid, level, deadline=self.deadline)
+        return self.known[key]
+
+    def check(self, identity: DicomIdentity) -> None:
+        """Raise UidTaken if a UID of the instance exists under another PatientID."""
+        for uid, level, label in (
+            (identity.study_uid, "Study", "StudyInstanceUID"),
+            (identity.series_uid, "Series", "SeriesInstanceUID"),
+            (identity.sop_instance_uid, "Instance", "SOPInstanceUID"),
+        ):
+            if self._owners(uid, level) - {identity.patient_id}:
+                # The other PatientID is not named: the uploader may not see that patient.
+                raise UidTaken(
+                    label,
+                    _(
+                        "Its %(tag)s %(uid)s already belongs to another patient in the image "
+                        "server; nothing was stored."
+                    )
+                    % {"tag": label, "uid": uid},
+                )
+        for uid, level in ((identity.study_uid, "Study"), (identity.series_uid, "Series")):
+            self.known[(level, uid)].add(identity.patient_id)
+
+
 def _check_and_send(
-    name: str, fileobj: IO[bytes], patient: Patient, sender: _OrthancSender
+    name: str, fileobj: IO[bytes], patient: Patient, sender: _OrthancSender, owners: UidOwners
 ) -> None:
     try:
-        check_dicom_for_patient(fileobj, external_id=patient.external_id)
+        identity = check_dicom_for_patient(fileobj, external_id=patient.external_id)
+        owners.check(identity)
     except DicomRejected as exc:
         sender.report.add(name, REJECTED, str(exc))
+        return
+    except OrthancError:
+        sender.report.orthanc_unavailable = True
+        sender.report.add(name, REJECTED, _("Not stored: the image server is unavailable."))
         return
     sender.send(name, fileobj)
 
@@ -230,25 +307,27 @@ def dicom_upload(
     """Check and store each file (zips are expanded) one by one; never all in memory.
 
     A rejected file never reaches Orthanc; accepted files of the same batch are kept. If Orthanc
-    goes down mid-batch, the files not yet sent are reported as not stored and the files
-    already stored stay.
+    goes down or stops answering mid-batch, or the batch runs past UPLOAD_BATCH_SECONDS, the
+    files not yet sent are reported as not stored and the files already stored stay.
     """
     if not actor.has_perm(rights.UPLOAD_DICOM):
         raise PermissionDenied(_("You do not have the right to upload DICOM files."))
     if not patient_visible_queryset(user=actor).filter(pk=patient.pk).exists():
         raise PermissionDenied(_("You do not have the right to do this."))
     report = UploadReport()
-    sender = _OrthancSender(report, settings.UPLOAD_ORTHANC_CONCURRENCY)
+    deadline = deadline_in(settings.UPLOAD_BATCH_SECONDS)
+    sender = _OrthancSender(report, settings.UPLOAD_ORTHANC_CONCURRENCY, deadline)
+    owners = UidOwners(deadline)
     try:
         for name, fileobj in files:
             fileobj.seek(0)
             if zipfile.is_zipfile(fileobj):
                 fileobj.seek(0)
                 for entry_name, entry in _zip_entries(name, fileobj, report):
-                    _check_and_send(entry_name, entry, patient, sender)
+                    _check_and_send(entry_name, entry, patient, sender, owners)
             else:
                 fileobj.seek(0)
-                _check_and_send(name, fileobj, patient, sender)
+                _check_and_send(name, fileobj, patient, sender, owners)
     finally:
         sender.close()
         if report.stored:
@@ -313,8 +392,9 @@ def images_viewed_record(*, user, study_uid: str) -> None:
         return
     if callable(getattr(user, "user", None)):
         user = user.user()
-    patient_id = study_patient_id(study_uid) or ""
-    patient = Patient.objects.filter(external_id=patient_id).first()
+    # Only a study held under one PatientID is ever served (see selectors.study_visibility_for).
+    patient_ids = study_patient_ids(study_uid)
+    patient = Patient.objects.filter(external_id__in=patient_ids).first()
     with transaction.atomic():
         audit_record(
             actor=user,
@@ -332,6 +412,7 @@ class StowRequestInvalid(Exception):
 
 # DICOM status codes used in STOW-RS FailureReason (PS3.18 / PS3.7).
 FAILURE_PROCESSING = 0x0110
+FAILURE_DUPLICATE_SOP = 0x0111
 FAILURE_NOT_AUTHORIZED = 0x0124
 FAILURE_STUDY_MISMATCH = 0xA900
 FAILURE_CANNOT_UNDERSTAND = 0xC000
@@ -444,6 +525,8 @@ def stow_store(*, actor, stream, content_type: str, study_uid: str = "") -> Stow
     result = StowResult()
     patients: dict[str, Patient | None] = {}
     client = get_client()
+    deadline = deadline_in(settings.UPLOAD_BATCH_SECONDS)
+    owners = UidOwners(deadline)
     for part in iter_multipart_parts(stream, boundary):
         try:
             identity = inspect_dicom(part)
@@ -468,7 +551,12 @@ def stow_store(*, actor, stream, content_type: str, study_uid: str = "") -> Stow
             )
             continue
         try:
-            client.store_instance(part)  # streamed from its spooled part
+            owners.check(identity)
+            client.store_instance(part, deadline=deadline)  # streamed from its spooled part
+        except UidTaken as exc:
+            code = FAILURE_DUPLICATE_SOP if exc.tag == "SOPInstanceUID" else FAILURE_NOT_AUTHORIZED
+            result.failed.append((*key, code, str(exc)))
+            continue
         except (OrthancRejected, OrthancUnavailable) as exc:
             result.failed.append((*key, FAILURE_PROCESSING, str(exc)))
             continue

@@ -42,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -296,8 +306,11 @@ REST_FRAMEWORK = {
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
+    # Rotation and the absolute lifetime are done by accounts.tokens.refresh_rotate.
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password: a password change ends the access tokens too.
+    "CHECK_REVOKE_TOKEN": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": env_secret("JWT_SIGNING_KEY") or SECRET_KEY,
@@ -318,6 +331,12 @@ SPECTACULAR_SETTINGS = {
 ORTHANC_URL = env_str("ORTHANC_URL", "http://127.0.0.1:8042").rstrip("/")
 ORTHANC_USER = env_str("ORTHANC_USER", "preview")
 ORTHANC_PASSWORD = env_secret("ORTHANC_PASSWORD")
+# How long a call may wait for Orthanc's answer (also the idle timeout of streamed images and
+# zips); after one such timeout Orthanc is marked unresponsive and calls fail at once with a 503,
+# but for one probe every ORTHANC_PROBE_SECONDS, until it answers again.
+ORTHANC_TIMEOUT_SECONDS = env_float("ORTHANC_TIMEOUT_SECONDS", 20.0)
+ORTHANC_CONNECT_TIMEOUT_SECONDS = env_float("ORTHANC_CONNECT_TIMEOUT_SECONDS", 3.0)
+ORTHANC_PROBE_SECONDS = env_float("ORTHANC_PROBE_SECONDS", 2.0)
 # How long a patient's study list is kept in the cache (an upload through the portal drops it).
 ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
 # How long a DICOMweb "may this user see this study" decision is reused (removing a user from a
@@ -333,6 +352,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 1000)
 UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_EXPANDED_BYTES = env_int("UPLOAD_ZIP_MAX_EXPANDED_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_ENTRIES = env_int("UPLOAD_ZIP_MAX_ENTRIES", 50000)
+# The longest one upload request (a page batch, an API call, a STOW-RS request) may spend; files
+# not sent by then are reported "not stored" with the reason, to be sent again.
+UPLOAD_BATCH_SECONDS = env_float("UPLOAD_BATCH_SECONDS", 25.0)
 # Checked files sent to Orthanc at once by one upload request.
 UPLOAD_ORTHANC_CONCURRENCY = env_int("UPLOAD_ORTHANC_CONCURRENCY", 4)
 

@@ -44,8 +44,9 @@ def _database_ok() -> bool:
 
 
 def _orthanc_ok() -> bool:
+    # The probe also tells the Orthanc client whether to fail fast (see orthanc_bridge.client).
     try:
-        get_client().system(timeout=2.0)
+        get_client().probe(timeout=2.0)
     except OrthancError:
         return False
     return True

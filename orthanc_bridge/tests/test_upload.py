@@ -276,7 +276,9 @@ def test_orthanc_stopping_mid_batch_keeps_what_was_stored(uploader, patient_a, t
         server.stop()
     server.start()
     try:
-        kept = OrthancClient(server.url, "preview", server.password).get_json("/instances")
+        client = OrthancClient(server.url, "preview", server.password)
+        client.probe()  # what the health check does: Orthanc answers again
+        kept = client.get_json("/instances")
     finally:
         server.stop()
 
