@@ -18,6 +18,7 @@ exceptions so callers never see ``requests``. Three guarantees hold for every ca
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -35,8 +36,7 @@ from urllib3.util.retry import Retry
 logger = logging.getLogger(__name__)
 
 RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instances"}
-UNRESPONSIVE_KEY = "orthanc:unresponsive"
-PROBE_KEY = "orthanc:probe"
+REQUEST_PROBE_TIMEOUT = 1.0
 # One path segment Orthanc may be asked for: UIDs, Orthanc IDs, hex tags, words, frame lists.
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_,\-]+(?:\.[A-Za-z0-9_,\-]+)*")
 
@@ -82,22 +82,6 @@ def _cache_call(method: str, *args: Any) -> Any:
         return None
 
 
-def mark_unresponsive(reason: str) -> None:
-    if _cache_get(UNRESPONSIVE_KEY) is None:
-        logger.warning("Orthanc marked unresponsive: %s", reason)
-    _cache_call("set", UNRESPONSIVE_KEY, reason[:300], None)
-
-
-def mark_responsive() -> None:
-    if _cache_get(UNRESPONSIVE_KEY) is not None:
-        logger.warning("Orthanc answers again")
-        _cache_call("delete", UNRESPONSIVE_KEY)
-
-
-def known_unresponsive() -> bool:
-    return _cache_get(UNRESPONSIVE_KEY) is not None
-
-
 class OrthancRejected(OrthancError):
     """Orthanc refused the request (4xx); ``status`` and Orthanc's message are kept."""
 
@@ -136,6 +120,10 @@ class OrthancClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.probe_seconds = probe_seconds
+        # Keyed by server: what is known of one Orthanc says nothing of another.
+        server = hashlib.sha256(self.base_url.encode()).hexdigest()[:16]
+        self._unresponsive_key = f"orthanc:{server}:unresponsive"
+        self._probe_key = f"orthanc:{server}:probe"
         self.session = requests.Session()
         if username:
             self.session.auth = (username, password)
@@ -157,14 +145,32 @@ class OrthancClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    # --- knowing that Orthanc does not answer (shared by every worker through the cache) -----
+
+    def mark_unresponsive(self, reason: str) -> None:
+        if not self.known_unresponsive():
+            logger.warning("Orthanc at %s marked unresponsive: %s", self.base_url, reason)
+        _cache_call("set", self._unresponsive_key, reason[:300], None)
+        # The next probe comes one interval later, not with the very next request.
+        _cache_call("set", self._probe_key, 1, self.probe_seconds)
+
+    def mark_responsive(self) -> None:
+        if self.known_unresponsive():
+            logger.warning("Orthanc at %s answers again", self.base_url)
+            _cache_call("delete", self._unresponsive_key)
+
+    def known_unresponsive(self) -> bool:
+        return _cache_get(self._unresponsive_key) is not None
+
     def _fail_fast(self) -> None:
         """Raise at once while Orthanc is known to be unresponsive, but let one call in every
         ``probe_seconds`` find out whether it answers again."""
-        if not known_unresponsive():
+        if not self.known_unresponsive():
             return
-        if not _cache_call("add", PROBE_KEY, 1, self.probe_seconds):
+        if not _cache_call("add", self._probe_key, 1, self.probe_seconds):
             raise OrthancUnavailable("Orthanc is not responding (known from an earlier call).")
-        self.probe()
+        # A request that probes waits a short while only: a live Orthanc answers in ms.
+        self.probe(timeout=REQUEST_PROBE_TIMEOUT)
 
     def probe(self, *, timeout: float = 2.0) -> None:
         """GET /system with a short timeout; records whether Orthanc answers. Raises
@@ -174,9 +180,9 @@ class OrthancClient:
                 f"{self.base_url}/system", timeout=(timeout, timeout), allow_redirects=False
             )
         except requests.RequestException as exc:
-            mark_unresponsive(f"GET /system: {exc}")
+            self.mark_unresponsive(f"GET /system: {exc}")
             raise OrthancUnavailable(f"Orthanc did not answer GET /system: {exc}") from exc
-        mark_responsive()
+        self.mark_responsive()
         if response.status_code >= 500:
             raise OrthancUnavailable(f"Orthanc failed on GET /system: {_orthanc_message(response)}")
         if response.status_code >= 400:
@@ -206,7 +212,7 @@ class OrthancClient:
                 method, url, timeout=timeout, stream=stream, allow_redirects=False, **kwargs
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            mark_unresponsive(f"{method} {path}: {exc}")
+            self.mark_unresponsive(f"{method} {path}: {exc}")
             raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
         except requests.RequestException as exc:
             raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
@@ -305,7 +311,7 @@ class OrthancClient:
                     tail = (tail + chunk)[-ZIP_TAIL_BYTES:]
                     yield chunk
             except requests.RequestException as exc:
-                mark_unresponsive(f"archive of {study_id}: {exc}")
+                self.mark_unresponsive(f"archive of {study_id}: {exc}")
                 raise OrthancUnavailable(f"The archive stream of {study_id} broke: {exc}") from exc
             # Orthanc streams zips with "Connection: close" and no length: a crash mid-way looks
             # like a clean end. A zip is whole only if its end-of-directory record is there.

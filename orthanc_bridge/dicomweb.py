@@ -43,7 +43,6 @@ from orthanc_bridge.client import (
     UnsafePath,
     deadline_in,
     get_client,
-    mark_unresponsive,
 )
 
 logger = logging.getLogger(__name__)
@@ -288,7 +287,7 @@ def stream_response(request: HttpRequest, upstream) -> StreamingHttpResponse:
                 raise StreamBroken("Orthanc's multipart answer ended before its closing boundary")
         except (urllib3.exceptions.HTTPError, OSError, StreamBroken) as exc:
             if not isinstance(exc, StreamBroken):
-                mark_unresponsive(f"stream of {request.path}: {exc}")
+                get_client().mark_unresponsive(f"stream of {request.path}: {exc}")
             logger.warning("DICOMweb stream of %s broken: %s", request.path, exc)
             # Raising (not returning) makes the server abort the response: gunicorn drops the
             # connection without the final chunk, and a Content-Length is left unmet.

@@ -1,0 +1,279 @@
+"""A hung Orthanc (a real one, stopped with SIGSTOP) holds no request past the bound.
+
+Connections to a stopped process are accepted by the kernel and then never answered: the
+worst case for a proxy. Every request must end with the portal's 503 within
+ORTHANC_TIMEOUT_SECONDS (plus the connect timeout), later ones at once, and images flow again
+as soon as Orthanc answers.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.test import Client
+
+from orthanc_bridge.client import get_client
+from orthanc_bridge.dicom_samples import ct_volume
+from orthanc_bridge.dicomweb import StreamBroken
+from orthanc_bridge.tests.conftest import as_upload
+
+pytestmark = pytest.mark.django_db
+
+BOUND = 2.0
+# What a request may take beyond the bound on a busy machine; far below the minutes it took.
+SLACK = 6.0
+
+
+@pytest.fixture
+def freeze(orthanc_server, orthanc, settings):
+    """freeze() stops the real Orthanc (SIGSTOP); it is resumed after the test."""
+    settings.ORTHANC_TIMEOUT_SECONDS = BOUND
+    settings.ORTHANC_CONNECT_TIMEOUT_SECONDS = 1.0
+    settings.UPLOAD_BATCH_SECONDS = 10.0
+    settings.LANGUAGE_CODE = "en"
+    pid = orthanc_server.process.pid
+    frozen = []
+
+    def stop() -> None:
+        os.kill(pid, signal.SIGSTOP)
+        frozen.append(pid)
+
+    yield stop
+    if frozen:
+        os.kill(pid, signal.SIGCONT)
+    get_client().probe()  # what the health check does: Orthanc answers again
+
+
+@pytest.fixture
+def stored_study(orthanc, patient_a, study_a):
+    for instance in study_a:
+        orthanc.store_instance(io.BytesIO(instance.content))
+    return study_a
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def test_qido_and_wado_answer_503_within_the_bound_then_at_once(member_a, stored_study, freeze):
+    client = Client()
+    client.force_login(member_a)
+    study = f"/dicom-web/studies/{stored_study[0].study_uid}"
+    freeze()
+
+    first, first_seconds = timed(lambda: client.get("/dicom-web/studies"))
+    second, second_seconds = timed(lambda: client.get(f"{study}/metadata"))
+    third, third_seconds = timed(lambda: client.get(f"{study}/series"))
+
+    assert (first.status_code, first.json()["code"]) == (503, "orthanc_unavailable")
+    assert first_seconds < BOUND + SLACK
+    assert get_client().known_unresponsive()
+    for response, seconds in ((second, second_seconds), (third, third_seconds)):
+        assert (response.status_code, response.json()["code"]) == (503, "orthanc_unavailable")
+        assert seconds < BOUND  # failed fast: nobody waited for Orthanc again
+
+
+def test_images_flow_again_once_orthanc_answers(
+    member_a, stored_study, freeze, orthanc_server, settings
+):
+    settings.ORTHANC_PROBE_SECONDS = 0.5
+    client = Client()
+    client.force_login(member_a)
+    freeze()
+    assert client.get("/dicom-web/studies").status_code == 503
+
+    os.kill(orthanc_server.process.pid, signal.SIGCONT)
+    time.sleep(0.6)  # past ORTHANC_PROBE_SECONDS: the next request probes
+
+    response = client.get("/dicom-web/studies")
+    assert response.status_code == 200
+    assert [s["0020000D"]["Value"][0] for s in response.json()] == [stored_study[0].study_uid]
+    assert not get_client().known_unresponsive()
+
+
+def test_the_health_check_notices_within_its_own_timeout(client, freeze):
+    freeze()
+
+    response, seconds = timed(lambda: client.get("/health"))
+
+    assert response.status_code == 503
+    assert response.json()["orthanc"] == "unavailable"
+    assert seconds < 2.0 + SLACK
+    assert get_client().known_unresponsive()
+
+
+def test_the_zip_download_is_a_503_page_within_the_bound(
+    login_client, member_a, patient_a, stored_study, freeze
+):
+    client = login_client(member_a)
+    panel = client.get(f"/patients/{patient_a.pk}/studies/")
+    study_id = panel.context["studies"][0]["id"]
+    freeze()
+
+    response, seconds = timed(
+        lambda: client.get(f"/patients/{patient_a.pk}/studies/{study_id}/archive")
+    )
+
+    assert response.status_code == 503
+    assert response.context["status"] == 503
+    assert "unavailable" in response.context["message"]
+    assert seconds < BOUND + SLACK
+
+
+def test_an_upload_batch_ends_within_the_bound_and_says_what_was_not_stored(
+    login_client, uploader, patient_a, orthanc, study_a, freeze
+):
+    client = login_client(uploader)
+    freeze()
+
+    response, seconds = timed(
+        lambda: client.post(
+            f"/patients/{patient_a.pk}/dicom/",
+            {"files": as_upload(study_a)},
+            HTTP_ACCEPT="application/json",
+        )
+    )
+
+    assert response.status_code == 503
+    answer = response.json()
+    assert answer["stored"] == 0
+    assert len(answer["rejected"]) == len(study_a)
+    assert all("unavailable" in r["reason"] for r in answer["rejected"])
+    assert seconds < BOUND + SLACK
+
+
+def test_a_stream_cut_by_a_hung_orthanc_ends_in_an_error_not_a_clean_end(
+    member_a, patient_a, orthanc, freeze
+):
+    volume = ct_volume(patient_id="CARDIO-001", count=40, size=512)  # about 20 MB
+    for instance in volume:
+        orthanc.store_instance(io.BytesIO(instance.content))
+    client = Client()
+    client.force_login(member_a)
+    response = client.get(
+        f"/dicom-web/studies/{volume[0].study_uid}",
+        HTTP_ACCEPT='multipart/related; type="application/dicom"',
+    )
+    assert response.status_code == 200
+    body = iter(response.streaming_content)
+    received = len(next(body))
+    freeze()
+
+    started = time.monotonic()
+    with pytest.raises(StreamBroken):
+        for chunk in body:
+            received += len(chunk)
+    assert time.monotonic() - started < BOUND + SLACK
+    assert received < sum(len(i.content) for i in volume)
+
+
+@pytest.fixture
+def gunicorn_portal(orthanc_server, settings, tmp_path):
+    """The portal under gunicorn (threaded workers, as in production), on the test database."""
+    from django.db import connection
+
+    from orthanc_bridge.local_server import free_port
+
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "ORTHANC_URL": orthanc_server.url,
+        "ORTHANC_PASSWORD": orthanc_server.password,
+        "ORTHANC_TIMEOUT_SECONDS": str(BOUND),
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--worker-class", "gthread", "--threads", "2", "--bind", f"127.0.0.1:{port}",
+            "portal.wsgi",
+        ],
+        env=env,
+        stdout=open(tmp_path / "gunicorn.log", "wb"),  # noqa: SIM115 - kept by Popen
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{url}/health", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_gunicorn_the_client_sees_the_cut_stream_as_an_error(
+    member_a, patient_a, orthanc, api_token, gunicorn_portal, freeze
+):
+    volume = ct_volume(patient_id="CARDIO-001", count=40, size=512)  # about 20 MB
+    for instance in volume:
+        orthanc.store_instance(io.BytesIO(instance.content))
+    answer = requests.get(
+        f"{gunicorn_portal}/dicom-web/studies/{volume[0].study_uid}",
+        headers={
+            "Authorization": f"Bearer {api_token(member_a)}",
+            "Accept": 'multipart/related; type="application/dicom"',
+        },
+        stream=True,
+        timeout=60,
+    )
+    assert answer.status_code == 200
+    body = answer.iter_content(1024 * 1024)
+    received = len(next(body))
+    freeze()
+
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        for chunk in body:
+            received += len(chunk)
+    assert received < sum(len(i.content) for i in volume)
+
+
+def test_a_stream_cut_by_a_crashed_orthanc_ends_in_an_error_not_a_clean_end(
+    member_a, patient_a, tmp_path, settings
+):
+    """Orthanc streams multipart answers with no length: a crash looks like a clean end of the
+    body, but the closing boundary is missing. A real Orthanc of its own, killed mid-stream."""
+    from orthanc_bridge.local_server import LocalOrthanc, free_port
+
+    server = LocalOrthanc(tmp_path / "orthanc", http_port=free_port(), dicom_port=free_port())
+    server.start()
+    settings.ORTHANC_URL, settings.ORTHANC_PASSWORD = server.url, server.password
+    try:
+        volume = ct_volume(patient_id="CARDIO-001", count=40, size=512)
+        for instance in volume:
+            get_client().store_instance(io.BytesIO(instance.content))
+        client = Client()
+        client.force_login(member_a)
+        response = client.get(
+            f"/dicom-web/studies/{volume[0].study_uid}",
+            HTTP_ACCEPT='multipart/related; type="application/dicom"',
+        )
+        body = iter(response.streaming_content)
+        received = len(next(body))
+        server.process.kill()
+
+        with pytest.raises(StreamBroken):
+            for chunk in body:
+                received += len(chunk)
+        assert received < sum(len(i.content) for i in volume)
+    finally:
+        server.stop()
