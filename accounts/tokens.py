@@ -50,7 +50,8 @@ def refresh_rotate(raw: str) -> Rotated:
         old = RefreshToken(raw)  # type: ignore[arg-type]  # checks signature, expiry, blacklist
     except TokenError as exc:
         raise RefreshInvalid(str(exc)) from exc
-    user = User.objects.filter(pk=old.payload.get(api_settings.USER_ID_CLAIM)).first()
+    user_id = old.payload.get(api_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
     if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
         raise RefreshInvalid("no active account for this token")
     expires_at = int(old["exp"])

@@ -184,7 +184,8 @@ def b_instance_reusing(a: SampleInstance, *uids: str) -> SampleInstance:
     if "series" in uids:
         dataset.SeriesInstanceUID = a.series_uid
     if "sop" in uids:
-        dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = a.sop_uid
+        dataset.SOPInstanceUID = a.sop_uid
+        dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID(a.sop_uid)
     buffer = io.BytesIO()
     dataset.save_as(buffer)
     return SampleInstance(
