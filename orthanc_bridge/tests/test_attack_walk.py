@@ -298,3 +298,25 @@ def test_a_study_uid_held_by_two_patients_is_never_served_mixed(
         assert status(user, base, MULTIPART_DICOM) == 409
         assert status(user, f"{base}/series/{intruder.series_uid}/metadata") == 409
     assert status(outsider, f"{base}/metadata") == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forged", ["..", ".", "%2e%2e", "..%2fpatients", "x%00"])
+def test_thumbnails_and_zips_take_only_ids_of_the_patients_own_studies(
+    forged, two_groups, member_a, patient_a_record
+):
+    client = Client()
+    client.force_login(member_a)
+    pk = patient_a_record.pk
+
+    thumbnail = client.get(f"/patients/{pk}/series/{forged}/thumbnail")
+    archive = client.get(f"/patients/{pk}/studies/{forged}/archive")
+
+    # A forged id is no series or study of the patient: never passed on to Orthanc.
+    assert thumbnail.status_code == 404
+    assert archive.status_code == 404
+
+
+@pytest.fixture
+def patient_a_record(two_groups):
+    return PatientFactory._meta.model.objects.get(external_id="CARDIO-001")
