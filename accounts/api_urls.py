@@ -8,6 +8,7 @@ urlpatterns = [
     *api_path("me", apis.MeApi.as_view(), "api-me"),
     *api_path("users", apis.UserListApi.as_view(), "api-user-list"),
     *api_path("users/<int:pk>", apis.UserDetailApi.as_view(), "api-user-detail"),
+    *api_path("users/<int:pk>/password", apis.UserPasswordApi.as_view(), "api-user-password"),
     *api_path("groups", apis.GroupListApi.as_view(), "api-group-list"),
     *api_path("groups/<int:pk>", apis.GroupDetailApi.as_view(), "api-group-detail"),
 ]

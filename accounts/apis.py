@@ -10,10 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import user_logged_in
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ from accounts.serializers import (
     GroupUpdateInput,
     LoginInput,
     MeOutput,
+    PasswordSetInput,
     TokenOutput,
     UserCreateInput,
     UserOutput,
@@ -243,6 +245,28 @@ class UserDetailApi(APIView):
     @extend_schema(responses={204: None}, summary="Delete a user")
     def delete(self, request: Request, pk: int) -> Response:
         services.user_delete(actor=request.user, user=get_object_or_404(User, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserPasswordApi(APIView):
+    permission_classes = [IsAuthenticated, ManageUsers]
+
+    @extend_schema(
+        request=PasswordSetInput,
+        responses={204: None},
+        summary="Reset a user's password",
+        description="Also revokes the user's refresh tokens and ends their access tokens.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = PasswordSetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_object_or_404(User, pk=pk)
+        try:
+            services.user_set_password(
+                actor=request.user, user=user, password=data.validated_data["password"]
+            )
+        except DjangoValidationError as error:  # the password validators speak of the password
+            raise ValidationError({"password": error.messages}) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -63,6 +63,12 @@ class UserCreateInput(serializers.Serializer):
     )
 
 
+class PasswordSetInput(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
 class UserUpdateInput(serializers.Serializer):
     email = serializers.EmailField(required=False)
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)

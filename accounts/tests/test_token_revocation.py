@@ -53,6 +53,13 @@ def change_by_admin_reset_page(admin_client, user):
     assert response.status_code in (200, 302), response.content
 
 
+def change_by_admin_reset_api(admin_client, user):
+    response = admin_client.post(
+        f"/api/users/{user.pk}/password", {"password": NEW_PASSWORD}, "application/json"
+    )
+    assert response.status_code == 204, response.content
+
+
 def change_by_own_password_page(admin_client, user):
     own = Client()
     own.force_login(user)
@@ -108,6 +115,7 @@ def delete_the_group_by_api(admin_client, user):
 
 DOORS = [
     change_by_admin_reset_page,
+    change_by_admin_reset_api,
     change_by_own_password_page,
     change_by_django_admin,
     change_by_any_code_that_saves_the_user,
@@ -185,3 +193,13 @@ def test_a_refresh_cookie_used_often_still_expires_with_the_login(victim, monkey
     time.sleep(2.0)
 
     assert refresh_status(client) == 401
+
+
+def test_the_reset_api_validates_the_password(victim, admin_client):
+    response = admin_client.post(
+        f"/api/users/{victim.pk}/password", {"password": "123"}, "application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "password" in response.json()["errors"]
