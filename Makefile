@@ -25,14 +25,14 @@ install: $(VENV)/.installed
 
 # The OHIF viewer (npm @ohif/app, pinned in orthanc_bridge/viewer_install.py), under var/ohif.
 viewer: install
-	$(PY) -m orthanc_bridge.viewer_install --dir var/ohif
+	$(PY) -m orthanc_bridge.viewer.install --dir var/ohif
 
 run: install viewer
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
 	PORTAL_ENV=development $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
 	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
-	PORTAL_ENV=development $(PY) -m orthanc_bridge.local_server --dir var/orthanc -- \
+	PORTAL_ENV=development $(PY) -m devtools.local_server --dir var/orthanc -- \
 		sh -c '$(PY) manage.py load_demo_study && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
 

@@ -177,7 +177,7 @@ def browser_login(page):
 @pytest.fixture(scope="session")
 def orthanc_server(tmp_path_factory):
     """A real Orthanc on free loopback ports, for the whole test session."""
-    from orthanc_bridge.local_server import LocalOrthanc, free_port
+    from devtools.local_server import LocalOrthanc, free_port
 
     server = LocalOrthanc(
         tmp_path_factory.mktemp("orthanc"),
@@ -203,7 +203,7 @@ def _orthanc_settings(request, settings):
             server.url, "preview", server.password,
         )  # fmt: skip
     else:
-        from orthanc_bridge.local_server import free_port
+        from devtools.local_server import free_port
 
         settings.ORTHANC_URL = f"http://127.0.0.1:{free_port()}"
 

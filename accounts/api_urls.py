@@ -1,5 +1,5 @@
 from accounts import apis
-from portal.api.routing import api_path
+from web.api.routing import api_path
 
 urlpatterns = [
     *api_path("auth/login", apis.LoginApi.as_view(), "api-login"),

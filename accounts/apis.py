@@ -9,20 +9,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import user_logged_in
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import rights, selectors, services, tokens
+from accounts import selectors, services, tokens
+from accounts.access import group_for_management, require_account_manager, user_for_management
 from accounts.models import User
 from accounts.serializers import (
     GroupCreateInput,
@@ -36,23 +36,24 @@ from accounts.serializers import (
     UserOutput,
     UserUpdateInput,
 )
-from portal.api.errors import InvalidCredentials, LoginThrottled, RefreshRejected
-from portal.api.pagination import PortalPagination
+from web.api.pagination import PortalPagination
+from web.errors import NotAuthenticated, PortalError
 
 
-class HasRight(BasePermission):
-    """Holds a portal right (see accounts.rights); anonymous users get 401 first."""
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    default_detail = gettext_lazy("Email or password is incorrect, or the account is disabled.")
 
-    right = ""
 
-    @classmethod
-    def named(cls, right: str) -> type[HasRight]:
-        return type(f"Has_{right.split('.')[-1]}", (cls,), {"right": right})
+class RefreshRejected(NotAuthenticated):
+    code = "token_not_valid"
+    default_detail = gettext_lazy(
+        "The refresh token is expired, revoked or already used: log in again."
+    )
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(
-            request.user and request.user.is_authenticated and request.user.has_perm(self.right)
-        )
+
+class LoginThrottled(PortalError):
+    status, code = 429, "login_throttled"
 
 
 # --- Tokens -----------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class LoginApi(APIView):
                 password=data.validated_data["password"],
             )
         except services.LoginLockedOut:
-            raise LoginThrottled from None
+            raise LoginThrottled(services.lockout_message()) from None
         if user is None:
             raise InvalidCredentials
         user_logged_in.send(sender=type(user), request=request._request, user=user)
@@ -201,8 +202,6 @@ class MeApi(APIView):
 
 # --- Users and groups -------------------------------------------------------------------------
 
-ManageUsers = HasRight.named(rights.MANAGE_USERS)
-
 
 class _PaginatedListMixin(APIView):
     def paginate(self, request: Request, queryset: Any, serializer: Any) -> Response:
@@ -212,15 +211,17 @@ class _PaginatedListMixin(APIView):
 
 
 class UserListApi(_PaginatedListMixin):
-    permission_classes = [IsAuthenticated, ManageUsers]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=UserOutput(many=True), summary="List users")
     def get(self, request: Request) -> Response:
+        require_account_manager(user=request.user)
         users = selectors.user_list(search=request.query_params.get("search", ""))
         return self.paginate(request, users, UserOutput)
 
     @extend_schema(request=UserCreateInput, responses={201: UserOutput}, summary="Create a user")
     def post(self, request: Request) -> Response:
+        require_account_manager(user=request.user)
         data = UserCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(actor=request.user, **data.validated_data)
@@ -228,15 +229,15 @@ class UserListApi(_PaginatedListMixin):
 
 
 class UserDetailApi(APIView):
-    permission_classes = [IsAuthenticated, ManageUsers]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=UserOutput, summary="Get a user")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(UserOutput(get_object_or_404(User, pk=pk)).data)
+        return Response(UserOutput(user_for_management(actor=request.user, pk=pk)).data)
 
     @extend_schema(request=UserUpdateInput, responses=UserOutput, summary="Change a user")
     def patch(self, request: Request, pk: int) -> Response:
-        user = get_object_or_404(User, pk=pk)
+        user = user_for_management(actor=request.user, pk=pk)
         data = UserUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update(actor=request.user, user=user, **data.validated_data)
@@ -244,12 +245,14 @@ class UserDetailApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Delete a user")
     def delete(self, request: Request, pk: int) -> Response:
-        services.user_delete(actor=request.user, user=get_object_or_404(User, pk=pk))
+        services.user_delete(
+            actor=request.user, user=user_for_management(actor=request.user, pk=pk)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserPasswordApi(APIView):
-    permission_classes = [IsAuthenticated, ManageUsers]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         request=PasswordSetInput,
@@ -258,9 +261,9 @@ class UserPasswordApi(APIView):
         description="Also revokes the user's refresh tokens and ends their access tokens.",
     )
     def post(self, request: Request, pk: int) -> Response:
+        user = user_for_management(actor=request.user, pk=pk)
         data = PasswordSetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_object_or_404(User, pk=pk)
         try:
             services.user_set_password(
                 actor=request.user, user=user, password=data.validated_data["password"]
@@ -271,15 +274,17 @@ class UserPasswordApi(APIView):
 
 
 class GroupListApi(_PaginatedListMixin):
-    permission_classes = [IsAuthenticated, ManageUsers]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=GroupOutput(many=True), summary="List groups")
     def get(self, request: Request) -> Response:
+        require_account_manager(user=request.user)
         groups = selectors.group_list(search=request.query_params.get("search", ""))
         return self.paginate(request, groups, GroupOutput)
 
     @extend_schema(request=GroupCreateInput, responses={201: GroupOutput}, summary="Create a group")
     def post(self, request: Request) -> Response:
+        require_account_manager(user=request.user)
         data = GroupCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         group = services.group_create(actor=request.user, **data.validated_data)
@@ -287,15 +292,15 @@ class GroupListApi(_PaginatedListMixin):
 
 
 class GroupDetailApi(APIView):
-    permission_classes = [IsAuthenticated, ManageUsers]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=GroupOutput, summary="Get a group")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(GroupOutput(get_object_or_404(Group, pk=pk)).data)
+        return Response(GroupOutput(group_for_management(actor=request.user, pk=pk)).data)
 
     @extend_schema(request=GroupUpdateInput, responses=GroupOutput, summary="Change a group")
     def patch(self, request: Request, pk: int) -> Response:
-        group = get_object_or_404(Group, pk=pk)
+        group = group_for_management(actor=request.user, pk=pk)
         data = GroupUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         group = services.group_update(actor=request.user, group=group, **data.validated_data)
@@ -303,5 +308,7 @@ class GroupDetailApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Delete a group")
     def delete(self, request: Request, pk: int) -> Response:
-        services.group_delete(actor=request.user, group=get_object_or_404(Group, pk=pk))
+        services.group_delete(
+            actor=request.user, group=group_for_management(actor=request.user, pk=pk)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import portal_rights
-from accounts.services import LoginLockedOut, user_authenticate
+from accounts.services import LoginLockedOut, lockout_message, user_authenticate
 
 
 class EmailLoginForm(forms.Form):
@@ -28,10 +28,6 @@ class EmailLoginForm(forms.Form):
 
     error_messages = {
         "invalid_login": _("Email or password is incorrect, or the account is disabled."),
-        "locked_out": _(
-            "Too many failed login attempts. For your security, wait %(minutes)s minutes "
-            "before trying again."
-        ),
     }
 
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
@@ -49,15 +45,8 @@ class EmailLoginForm(forms.Form):
                     request=self.request, email=email, password=password
                 )
             except LoginLockedOut:
-                from django.conf import settings
-
                 self.locked_out = True
-                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-                raise forms.ValidationError(
-                    self.error_messages["locked_out"],
-                    code="locked_out",
-                    params={"minutes": minutes},
-                ) from None
+                raise forms.ValidationError(lockout_message(), code="locked_out") from None
             if self.user_cache is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_login"], code="invalid_login"

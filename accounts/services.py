@@ -15,11 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
-from accounts.rights import RIGHT_DEFINITIONS
 from audit.models import Action
 from audit.services import audit_record, changes_between
-
-DEMO_GROUP_NAME = "Administrateurs"
 
 # Who does something: the request's user (views require a login; an anonymous one is refused by
 # the rights checks), or None for the system (seeding, commands).
@@ -28,6 +25,15 @@ Actor = User | AnonymousUser | None
 
 class LoginLockedOut(Exception):
     """Too many failed logins for this email from this address."""
+
+
+def lockout_message() -> str:
+    """The one sentence that tells a locked-out user how long to wait (page and API)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return _(
+        "Too many failed login attempts. For your security, wait %(minutes)s minutes before "
+        "trying again."
+    ) % {"minutes": minutes}
 
 
 # --- Login ------------------------------------------------------------------------------------
@@ -242,46 +248,11 @@ def group_delete(*, actor: Actor, group: Group) -> None:
     group.delete()
 
 
-# --- Demo data --------------------------------------------------------------------------------
-
-
-def portal_right_permissions() -> list[Permission]:
-    codenames = [codename for codename, _label in RIGHT_DEFINITIONS]
-    by_codename = {
-        p.codename: p
-        for p in Permission.objects.filter(
-            content_type__app_label="accounts", codename__in=codenames
-        )
-    }
-    return [by_codename[c] for c in codenames if c in by_codename]
-
-
-@transaction.atomic
-def demo_data_seed() -> dict[str, bool]:
-    """Create the demo group and administrator if missing; never change what exists.
-
-    Returns which objects were created, for the command's report.
-    """
-    group, group_created = Group.objects.get_or_create(name=DEMO_GROUP_NAME)
-    if group_created:
-        group.permissions.set(portal_right_permissions())
-
-    admin = User.objects.filter(email__iexact=settings.DEMO_ADMIN_EMAIL).first()
-    admin_created = admin is None
-    if admin is None:
-        admin = User.objects.create_superuser(
-            settings.DEMO_ADMIN_EMAIL, settings.DEMO_ADMIN_PASSWORD, name="Administrateur"
-        )
-        admin.groups.add(group)
-    from patients.services import demo_patient_seed
-
-    return {
-        "group": group_created,
-        "admin": admin_created,
-        "patient": demo_patient_seed(group=group),
-    }
+# --- Demo account -------------------------------------------------------------------------
 
 
 def demo_password_in_use() -> bool:
+    """Whether the demo administrator still has the public demo password (refused in
+    production by accounts.checks)."""
     admin = User.objects.filter(email__iexact=settings.DEMO_ADMIN_EMAIL).first()
     return bool(admin and admin.check_password(settings.DEMO_ADMIN_PASSWORD))

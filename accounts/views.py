@@ -2,19 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.models import Group
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import rights, selectors, services
+from accounts import selectors, services
+from accounts.access import group_for_management, require_account_manager, user_for_management
 from accounts.forms import (
     EmailLoginForm,
     GroupForm,
@@ -23,10 +22,11 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import User
-from portal.forms import apply_validation_error
-from portal.htmx import redirect_after_post, render_page
-
-manage_users_required = permission_required(rights.MANAGE_USERS, raise_exception=True)
+from accounts.services import lockout_message
+from web.errors import error_response, wants_json
+from web.forms import form_page
+from web.htmx import render_page
+from web.lists import list_page
 
 
 class LoginView(auth_views.LoginView):
@@ -42,95 +42,102 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A user's own password change, audited and revoking their tokens as an admin reset is."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password-change-done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        services.user_set_password(
+            actor=self.request.user, user=form.user, password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
+
+
 def login_locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: Any = None
 ) -> HttpResponse:
-    """django-axes lockout response: JSON under /api/, else the login page with its message."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {
-                "detail": _("Too many failed login attempts. Try again later."),
-                "code": "login_throttled",
-            },
-            status=429,
-        )
+    """django-axes lockout response: JSON for API clients, else the login page with its message."""
+    if wants_json(request):
+        return error_response(request, 429, "login_throttled", lockout_message())
     if original_response is not None and original_response.status_code == 429:
         return original_response
     form = EmailLoginForm(request)
-    form.add_error(None, _("Too many failed login attempts. Try again later."))
+    form.add_error(None, lockout_message())
     return render(request, "accounts/login.html", {"form": form}, status=429)
-
-
-def _paginate(request: HttpRequest, items: Any, per_page: int = 25) -> Any:
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 # --- Users ------------------------------------------------------------------------------------
 
 
 @login_required
-@manage_users_required
 def user_list(request: HttpRequest) -> HttpResponse:
+    require_account_manager(user=request.user)
     search = request.GET.get("search", "")
-    page = _paginate(request, selectors.user_list(search=search))
-    return render_page(
-        request, "accounts/user_list.html", "user-table", {"page": page, "search": search}
-    )
+    page = list_page(request, selectors.user_list(search=search))
+    context = {"page": page, "search": search}
+    return render_page(request, "accounts/user_list.html", "user-table", context)
 
 
 @login_required
-@manage_users_required
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("User %(email)s created.") % {"email": user.email})
-            return redirect_after_post(request, reverse("accounts:user-list"))
-    return render_page(request, "accounts/user_form.html", "form", {"form": form, "creating": True})
-
-
-@login_required
-@manage_users_required
-@require_http_methods(["GET", "POST"])
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=pk)
-    form = UserEditForm.for_user(user, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_update(actor=request.user, user=user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("User %(email)s saved.") % {"email": user.email})
-            return redirect_after_post(request, reverse("accounts:user-list"))
-    return render_page(
-        request, "accounts/user_form.html", "form", {"form": form, "edited_user": user}
+    require_account_manager(user=request.user)
+    return form_page(
+        request,
+        UserCreateForm(data=request.POST or None),
+        save=lambda data: services.user_create(actor=request.user, **data),
+        success=lambda user: (
+            _("User %(email)s created.") % {"email": user.email},
+            reverse("accounts:user-list"),
+        ),
+        template="accounts/user_form.html",
+        context={"creating": True},
     )
 
 
 @login_required
-@manage_users_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = user_for_management(actor=request.user, pk=pk)
+    return form_page(
+        request,
+        UserEditForm.for_user(user, data=request.POST or None),
+        save=lambda data: services.user_update(actor=request.user, user=user, **data),
+        success=lambda saved: (
+            _("User %(email)s saved.") % {"email": saved.email},
+            reverse("accounts:user-list"),
+        ),
+        template="accounts/user_form.html",
+        context={"edited_user": user},
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=pk)
-    form = PasswordResetForm(data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    user = user_for_management(actor=request.user, pk=pk)
+
+    def save(data: dict[str, Any]) -> User:
         try:
-            services.user_set_password(
-                actor=request.user, user=user, password=form.cleaned_data["password1"]
+            return services.user_set_password(
+                actor=request.user, user=user, password=data["password1"]
             )
-        except ValidationError as error:
-            form.add_error("password1", error)
-        else:
-            messages.success(request, _("Password of %(email)s changed.") % {"email": user.email})
-            return redirect_after_post(request, reverse("accounts:user-edit", args=[user.pk]))
-    return render_page(
-        request, "accounts/user_password.html", "form", {"form": form, "edited_user": user}
+        except ValidationError as error:  # the password validators speak of the new password
+            raise ValidationError({"password1": error.messages}) from error
+
+    return form_page(
+        request,
+        PasswordResetForm(data=request.POST or None),
+        save=save,
+        success=lambda saved: (
+            _("Password of %(email)s changed.") % {"email": saved.email},
+            reverse("accounts:user-edit", args=[saved.pk]),
+        ),
+        template="accounts/user_password.html",
+        context={"edited_user": user},
     )
 
 
@@ -138,50 +145,43 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@manage_users_required
 def group_list(request: HttpRequest) -> HttpResponse:
+    require_account_manager(user=request.user)
     search = request.GET.get("search", "")
-    page = _paginate(request, selectors.group_list(search=search))
-    return render_page(
-        request, "accounts/group_list.html", "group-table", {"page": page, "search": search}
-    )
+    page = list_page(request, selectors.group_list(search=search))
+    context = {"page": page, "search": search}
+    return render_page(request, "accounts/group_list.html", "group-table", context)
 
 
 @login_required
-@manage_users_required
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
-    form = GroupForm(data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            group = services.group_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Group %(name)s created.") % {"name": group.name})
-            return redirect_after_post(request, reverse("accounts:group-list"))
-    return render_page(
-        request, "accounts/group_form.html", "form", {"form": form, "creating": True}
+    require_account_manager(user=request.user)
+    return form_page(
+        request,
+        GroupForm(data=request.POST or None),
+        save=lambda data: services.group_create(actor=request.user, **data),
+        success=lambda group: (
+            _("Group %(name)s created.") % {"name": group.name},
+            reverse("accounts:group-list"),
+        ),
+        template="accounts/group_form.html",
+        context={"creating": True},
     )
 
 
 @login_required
-@manage_users_required
 @require_http_methods(["GET", "POST"])
 def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_object_or_404(Group, pk=pk)
-    form = GroupForm.for_group(group, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.group_update(actor=request.user, group=group, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Group %(name)s saved.") % {"name": group.name})
-            return redirect_after_post(request, reverse("accounts:group-list"))
-    return render_page(
+    group = group_for_management(actor=request.user, pk=pk)
+    return form_page(
         request,
-        "accounts/group_form.html",
-        "form",
-        {"form": form, "group": group, "members": group.user_set.order_by("email")},
+        GroupForm.for_group(group, data=request.POST or None),
+        save=lambda data: services.group_update(actor=request.user, group=group, **data),
+        success=lambda saved: (
+            _("Group %(name)s saved.") % {"name": saved.name},
+            reverse("accounts:group-list"),
+        ),
+        template="accounts/group_form.html",
+        context={"group": group, "members": group.user_set.order_by("email")},
     )

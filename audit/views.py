@@ -4,13 +4,14 @@ import csv
 from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from audit.access import require_audit_reader
 from audit.forms import AuditFilterForm
-from audit.selectors import audit_event_list_for
-from portal.htmx import render_page
+from audit.selectors import audit_event_list
+from web.htmx import render_page
+from web.lists import list_page
 
 CSV_COLUMNS = [
     "at", "actor_id", "actor_email", "action", "object_type", "object_id", "object_repr",
@@ -20,16 +21,11 @@ CSV_COLUMNS = [
 
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
+    require_audit_reader(user=request.user)
     form = AuditFilterForm(request.GET or None)
-    events = audit_event_list_for(user=request.user, **form.filters())
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = list_page(request, audit_event_list(**form.filters()))
     return render_page(
-        request,
-        "audit/event_list.html",
-        "event-table",
-        {"form": form, "page": page, "query": query.urlencode()},
+        request, "audit/event_list.html", "event-table", {"form": form, "page": page}
     )
 
 
@@ -41,8 +37,9 @@ class _Echo:
 @login_required
 def event_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered trail as CSV, streamed: a long trail is never held in memory."""
+    require_audit_reader(user=request.user)
     form = AuditFilterForm(request.GET or None)
-    events = audit_event_list_for(user=request.user, **form.filters())
+    events = audit_event_list(**form.filters())
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:

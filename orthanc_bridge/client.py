@@ -30,8 +30,11 @@ from typing import IO, Any
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from web.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +66,22 @@ class OrthancError(Exception):
     """Base of the bridge's errors."""
 
 
-class OrthancUnavailable(OrthancError):
-    """Orthanc could not be reached, timed out, or failed on its side (5xx)."""
+class OrthancUnavailable(OrthancError, ServiceUnavailable):
+    """Orthanc could not be reached, timed out, or failed on its side (5xx).
+
+    Raised out of a view, it is the portal's 503 (web.errors): users read ``detail``, the logs
+    read the technical ``reason``.
+    """
+
+    code = "orthanc_unavailable"
+    default_detail = gettext_lazy("The image server is unavailable. Try again shortly.")
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__()
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason or self.detail
 
 
 def _cache_get(key: str) -> Any:
@@ -95,7 +112,8 @@ class OrthancNotFound(OrthancRejected):
     pass
 
 
-def _orthanc_message(response: requests.Response) -> str:
+def orthanc_message(response: requests.Response) -> str:
+    """Orthanc's own words in an error answer (its JSON ``Details``/``Message``), parsed once."""
     try:
         body = response.json()
     except ValueError:
@@ -184,9 +202,9 @@ class OrthancClient:
             raise OrthancUnavailable(f"Orthanc did not answer GET /system: {exc}") from exc
         self.mark_responsive()
         if response.status_code >= 500:
-            raise OrthancUnavailable(f"Orthanc failed on GET /system: {_orthanc_message(response)}")
+            raise OrthancUnavailable(f"Orthanc failed on GET /system: {orthanc_message(response)}")
         if response.status_code >= 400:
-            raise OrthancRejected(response.status_code, _orthanc_message(response))
+            raise OrthancRejected(response.status_code, orthanc_message(response))
 
     def _send(
         self,
@@ -217,7 +235,7 @@ class OrthancClient:
         except requests.RequestException as exc:
             raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
         if response.status_code >= 500:
-            message = _orthanc_message(response)
+            message = orthanc_message(response)
             response.close()
             raise OrthancUnavailable(f"Orthanc failed on {method} {path}: {message}")
         return response
@@ -237,7 +255,7 @@ class OrthancClient:
             method, path, timeout=timeout or self.timeout, stream=stream, **kwargs
         )
         if response.status_code >= 300:
-            message = _orthanc_message(response)
+            message = orthanc_message(response)
             response.close()
             error = OrthancNotFound if response.status_code == 404 else OrthancRejected
             raise error(response.status_code, message)

@@ -1,6 +1,6 @@
-"""The upload safety check: is this a whole DICOM file of this patient?
+"""Reading a candidate file: is it whole DICOM, and whom is it about?
 
-A file that fails never reaches Orthanc. The reasons are shown to the user as they are.
+The ingest pipeline builds its safety check on this; the reasons are shown to users as they are.
 """
 
 from __future__ import annotations
@@ -39,17 +39,6 @@ class DicomIdentity:
     series_uid: str
     sop_class_uid: str
     sop_instance_uid: str
-
-
-def check_dicom_for_patient(fileobj: IO[bytes], *, external_id: str) -> DicomIdentity:
-    """Raise DicomRejected unless the file is readable DICOM whose PatientID is ``external_id``."""
-    identity = inspect_dicom(fileobj)
-    if identity.patient_id != external_id:
-        raise DicomRejected(
-            _("PatientID “%(found)s” in the file is not this patient's external ID “%(expected)s”.")
-            % {"found": identity.patient_id, "expected": external_id}
-        )
-    return identity
 
 
 def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:

@@ -1,21 +1,45 @@
-from django.urls import path
+"""Every route of the image side: patient pages' studies and uploads, the unassigned inbox,
+DICOMweb (/dicom-web/), the OHIF viewer (/viewer/) and the image API (``api_urlpatterns``, put
+under /api/ by the root URLconf)."""
 
-from orthanc_bridge import views
+from django.urls import path, re_path
+
+from orthanc_bridge.dicomweb.proxy import dicomweb
+from orthanc_bridge.ingest import apis as ingest_apis
+from orthanc_bridge.ingest import views as ingest_views
+from orthanc_bridge.studies import apis as studies_apis
+from orthanc_bridge.studies import views as studies_views
+from orthanc_bridge.viewer import views as viewer_views
+from web.api.routing import api_path
 
 app_name = "orthanc_bridge"
 
 urlpatterns = [
-    path("patients/<int:pk>/studies/", views.patient_studies, name="patient-studies"),
+    path("patients/<int:pk>/studies/", studies_views.patient_studies, name="patient-studies"),
     path(
         "patients/<int:pk>/series/<str:series_id>/thumbnail",
-        views.series_thumbnail,
+        studies_views.series_thumbnail,
         name="series-thumbnail",
     ),
     path(
         "patients/<int:pk>/studies/<str:study_id>/archive",
-        views.study_archive,
+        studies_views.study_archive,
         name="study-archive",
     ),
-    path("patients/<int:pk>/dicom/", views.patient_dicom_upload, name="patient-upload"),
-    path("studies/unassigned/", views.unassigned_studies, name="unassigned-studies"),
+    path("patients/<int:pk>/dicom/", ingest_views.patient_dicom_upload, name="patient-upload"),
+    path("studies/unassigned/", studies_views.unassigned_studies, name="unassigned-studies"),
+    re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
+    path("viewer/app-config.js", viewer_views.app_config, name="viewer-config"),
+    re_path(r"^viewer/(?P<path>.*)$", viewer_views.viewer, name="viewer"),
+]
+
+api_urlpatterns = [
+    *api_path(
+        "patients/<int:pk>/studies",
+        studies_apis.PatientStudiesApi.as_view(),
+        "api-patient-studies",
+    ),
+    *api_path(
+        "patients/<int:pk>/dicom", ingest_apis.PatientDicomUploadApi.as_view(), "api-patient-upload"
+    ),
 ]

@@ -1,5 +1,5 @@
 from patients import apis
-from portal.api.routing import api_path
+from web.api.routing import api_path
 
 urlpatterns = [
     *api_path("patients", apis.PatientListApi.as_view(), "api-patient-list"),

@@ -3,16 +3,14 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import rights
-from patients import selectors, services
+from patients import access, selectors, services
 from patients.serializers import PatientInput, PatientOutput
-from portal.api.pagination import PortalPagination
+from web.api.pagination import PortalPagination
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -48,8 +46,7 @@ class PatientListApi(APIView):
 
     @extend_schema(request=PatientInput, responses={201: PatientOutput}, summary="Create a patient")
     def post(self, request: Request) -> Response:
-        if not request.user.has_perm(rights.ADD_PATIENT):
-            raise PermissionDenied
+        access.require_patient_add(user=request.user)
         data = PatientInput(data=request.data)
         data.is_valid(raise_exception=True)
         patient = services.patient_create(actor=request.user, **data.validated_data)
@@ -61,18 +58,18 @@ class PatientDetailApi(APIView):
 
     @extend_schema(responses=PatientOutput, summary="Get a patient")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PatientOutput(selectors.patient_get_for(user=request.user, pk=pk)).data)
+        return Response(PatientOutput(access.patient_for_view(user=request.user, pk=pk)).data)
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
-        patient = selectors.patient_get_for(user=request.user, pk=pk)
+        patient = access.patient_for_change(user=request.user, pk=pk)
         data = PatientInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if not partial:
             # PUT replaces the record: fields left out return to their empty value.
             fields = {"given_name": "", "birth_date": None, "sex": "", "notes": "", **fields}
-        patient = services.patient_update(actor=request.user, patient=patient, **fields)
-        patient = selectors.patient_get_for(user=request.user, pk=pk)
+        services.patient_update(actor=request.user, patient=patient, **fields)
+        patient = access.patient_for_view(user=request.user, pk=pk)
         return Response(PatientOutput(patient).data)
 
     @extend_schema(
@@ -87,6 +84,6 @@ class PatientDetailApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Delete a patient")
     def delete(self, request: Request, pk: int) -> Response:
-        patient = selectors.patient_get_for(user=request.user, pk=pk)
+        patient = access.patient_for_delete(user=request.user, pk=pk)
         services.patient_delete(actor=request.user, patient=patient)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
 """Who sees which patient: the one place this rule lives.
 
-The HTML views, the API and the DICOMweb view all call these functions.
+patients.access (fetch-and-authorize) and the image side build on patient_visible_queryset.
 - "view all patients": every patient;
 - else "view the patients of my groups": patients sharing at least one group with the user;
 - else nothing.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 
 from accounts import rights
 from patients.models import Patient, search_fold
@@ -61,14 +60,6 @@ def patient_list_for(*, user, search: str = "", ordering: str = "") -> QuerySet[
     return patients.order_by(*(f"-{f}" if descending else f for f in fields)).prefetch_related(
         "groups"
     )
-
-
-def patient_get_for(*, user, pk: int) -> Patient:
-    """The patient, if the user may see it; else Http404 (its existence must not leak)."""
-    patient = patient_visible_queryset(user=user).filter(pk=pk).prefetch_related("groups").first()
-    if patient is None:
-        raise Http404("No such patient.")
-    return patient
 
 
 def visible_external_ids_for(*, user, external_ids: list[str]) -> set[str]:

@@ -1,14 +1,17 @@
-"""Writes on patients: each checks the actor's rights, validates, audits, in one transaction."""
+"""Writes on patients: each validates, audits, in one transaction.
+
+The actor's rights on the patient were checked by patients.access before: every function here
+receives an authorized actor and patient.
+"""
 
 from __future__ import annotations
 
 import datetime
-import random
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -16,7 +19,7 @@ from accounts import rights
 from audit.models import Action
 from audit.services import audit_record, changes_between
 from patients.models import Patient
-from patients.selectors import assignable_groups_for, patient_visible_queryset
+from patients.selectors import assignable_groups_for
 
 EDITABLE_FIELDS = ["external_id", "family_name", "given_name", "birth_date", "sex", "notes"]
 
@@ -27,16 +30,6 @@ def patient_snapshot(patient: Patient, groups: Iterable[Group] | None = None) ->
         g.name for g in (groups if groups is not None else patient.groups.all())
     )
     return data
-
-
-def _require(actor, right: str) -> None:
-    if not actor.has_perm(right):
-        raise PermissionDenied(_("You do not have the right to do this."))
-
-
-def _require_visible(actor, patient: Patient) -> None:
-    if not patient_visible_queryset(user=actor).filter(pk=patient.pk).exists():
-        raise PermissionDenied(_("You do not have the right to do this."))
 
 
 def _resolve_groups(actor, patient: Patient | None, requested: Iterable[Group]) -> list[Group]:
@@ -88,7 +81,6 @@ def patient_create(
     notes: str = "",
     groups: Iterable[Group] = (),
 ) -> Patient:
-    _require(actor, rights.ADD_PATIENT)
     final_groups = _resolve_groups(actor, None, groups)
     patient = Patient(
         external_id=(external_id or "").strip(),
@@ -115,8 +107,6 @@ def patient_create(
 @transaction.atomic
 def patient_update(*, actor, patient: Patient, **fields: Any) -> Patient:
     """Change the given fields (any of EDITABLE_FIELDS and ``groups``); others stay."""
-    _require(actor, rights.CHANGE_PATIENT)
-    _require_visible(actor, patient)
     unknown = set(fields) - {*EDITABLE_FIELDS, "groups"}
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
@@ -143,8 +133,6 @@ def patient_update(*, actor, patient: Patient, **fields: Any) -> Patient:
 
 @transaction.atomic
 def patient_delete(*, actor, patient: Patient) -> None:
-    _require(actor, rights.DELETE_PATIENT)
-    _require_visible(actor, patient)
     audit_record(
         actor=actor,
         action=Action.PATIENT_DELETE,
@@ -153,81 +141,3 @@ def patient_delete(*, actor, patient: Patient) -> None:
         changes=changes_between(patient_snapshot(patient), {}),
     )
     patient.delete()
-
-
-# --- Demo data --------------------------------------------------------------------------------
-
-DEMO_PATIENT_EXTERNAL_ID = "patient_test_poc"
-
-_FAMILY_NAMES = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "Andre", "Mercier", "Dupont", "Lambert", "Bonnet",
-]  # fmt: skip
-# Syllables for rarer family names: real lists are long-tailed, with few very common names.
-_SYLLABLES_START = [
-    "Bel", "Char", "Del", "Fon", "Gau", "Her", "Jou", "Lan", "Mar", "Nor", "Pel", "Quen", "Ros",
-    "Sau", "Tel", "Val", "Ver", "Bou", "Cha", "Gre", "Lef", "Mon", "Per", "Ri", "Ther",
-]  # fmt: skip
-_SYLLABLES_END = [
-    "lier", "mont", "court", "ville", "nier", "tier", "reau", "chet", "don", "gnac", "lard",
-    "mas", "quet", "rand", "sson", "teau", "vin", "zac", "bert", "geot", "laud", "nay",
-]  # fmt: skip
-_GIVEN_NAMES = [
-    "Jean", "Marie", "Pierre", "Camille", "Louis", "Léa", "Paul", "Chloé", "Hugo", "Manon",
-    "Jules", "Emma", "Lucas", "Inès", "Nathan", "Sarah", "Gabriel", "Louise", "Arthur", "Zoé",
-]  # fmt: skip
-
-
-@transaction.atomic
-def demo_patient_seed(*, group: Group) -> bool:
-    """Create Patient POC in ``group`` if missing. Returns whether it was created."""
-    if Patient.objects.filter(external_id=DEMO_PATIENT_EXTERNAL_ID).exists():
-        return False
-    patient = Patient.objects.create(
-        external_id=DEMO_PATIENT_EXTERNAL_ID, family_name="Patient", given_name="POC"
-    )
-    patient.groups.add(group)
-    return True
-
-
-def synthetic_patients_seed(*, count: int, groups: list[Group], batch_size: int = 5000) -> int:
-    """Add ``count`` synthetic patients spread over ``groups``, for trying the list at scale.
-
-    Bulk inserts without audit events: this is generated test data, not a clinical action.
-    """
-    rng = random.Random(count)  # noqa: S311 - reproducible fake data, not a secret
-    start = Patient.objects.filter(external_id__startswith="SYN").count()
-    Through = Patient.groups.through
-    created = 0
-    while created < count:
-        size = min(batch_size, count - created)
-        with transaction.atomic():
-            batch = [
-                Patient(
-                    external_id=f"SYN{start + created + i:08d}",
-                    family_name=(
-                        rng.choice(_FAMILY_NAMES)
-                        if rng.random() < 0.1
-                        else rng.choice(_SYLLABLES_START)
-                        + rng.choice(_SYLLABLES_END)
-                        + rng.choice(["", "", "-" + rng.choice(_SYLLABLES_START) + "ier"])
-                    ),
-                    given_name=rng.choice(_GIVEN_NAMES),
-                    birth_date=datetime.date(1930, 1, 1)
-                    + datetime.timedelta(days=rng.randrange(0, 33000)),
-                    sex=rng.choice("MFO "),
-                )
-                for i in range(size)
-            ]
-            for patient in batch:
-                patient.sex = patient.sex.strip()
-                patient.search_text = patient.build_search_text()  # bulk_create skips save()
-            Patient.objects.bulk_create(batch, batch_size=size)
-            if groups:
-                Through.objects.bulk_create(
-                    [Through(patient_id=p.pk, group_id=rng.choice(groups).pk) for p in batch],
-                    batch_size=size,
-                )
-        created += size
-    return created

@@ -1,8 +1,10 @@
 """Preview DICOM settings, read from environment variables.
 
-Every variable is listed with its default in ``deploy/.env.example``. Defaults suit a laptop:
-SQLite under ``var/``, DEBUG off, a generated secret key kept under ``var/``. With
-``PORTAL_ENV=production`` the portal refuses to start without a real ``SECRET_KEY``.
+Every variable is listed with its default in ``deploy/.env.example``. ``PORTAL_ENV`` defaults to
+``production`` (servers: the WSGI module and gunicorn), which refuses to start without a real
+``SECRET_KEY``; ``manage.py`` defaults to ``development``, where the database falls back to
+SQLite under ``var/`` and a secret key is generated once and kept under ``var/``. DEBUG is off
+unless asked for.
 """
 
 from __future__ import annotations
@@ -117,12 +119,17 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "axes",
-    "portal",
+    "web",
     "accounts",
     "patients",
     "orthanc_bridge",
     "audit",
+    "home",
 ]
+# Development tooling (local Orthanc, sample DICOM, demo data, bench commands): never in a
+# production image, unless it is a demonstration instance that seeds the demo data.
+if not IS_PRODUCTION or ALLOW_DEMO_DATA:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -135,7 +142,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "portal.middleware.ServiceUnavailableMiddleware",
+    "web.errors.ErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,6 +162,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.abilities.abilities",
             ],
         },
     },
@@ -289,6 +297,10 @@ CACHES = {
     )
 }
 
+# --- Lists ------------------------------------------------------------------------------------
+# Rows per page of every list, on the pages and in the API.
+LIST_PAGE_SIZE = env_int("LIST_PAGE_SIZE", 25)
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -296,10 +308,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
-    "PAGE_SIZE": 25,
+    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.PortalPagination",
+    "PAGE_SIZE": LIST_PAGE_SIZE,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.api.errors.json_exception_handler",
+    "EXCEPTION_HANDLER": "web.api.errors.json_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -324,7 +336,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
-    "PREPROCESSING_HOOKS": ["portal.api.schema.drop_trailing_slash_aliases"],
+    "PREPROCESSING_HOOKS": ["web.api.schema.drop_trailing_slash_aliases"],
 }
 
 # --- Orthanc (used by the orthanc_bridge app) -------------------------------------------------
@@ -343,7 +355,7 @@ ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
 # group takes effect within this bound).
 DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)
 
-# The OHIF viewer's files, installed by `python -m orthanc_bridge.viewer_install`.
+# The OHIF viewer's files, installed by `python -m orthanc_bridge.viewer.install`.
 OHIF_DIST_DIR = Path(env_str("OHIF_DIST_DIR", str(VAR_DIR / "ohif" / "dist")))
 
 # --- Uploads ----------------------------------------------------------------------------------

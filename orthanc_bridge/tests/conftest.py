@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 from patients.tests.factories import PatientFactory
 
 

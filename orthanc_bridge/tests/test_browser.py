@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,14 +4,14 @@ import io
 
 import pytest
 
+from devtools.dicom_samples import demo_study
+from devtools.local_server import free_port
 from orthanc_bridge.client import (
     OrthancClient,
     OrthancNotFound,
     OrthancRejected,
     OrthancUnavailable,
 )
-from orthanc_bridge.dicom_samples import demo_study
-from orthanc_bridge.local_server import free_port
 
 
 def test_it_stores_and_finds_an_instance(orthanc):
@@ -84,10 +84,10 @@ def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
     import sys
     import time
 
-    from orthanc_bridge.local_server import _pid_alive
+    from devtools.local_server import _pid_alive
 
     runner = subprocess.Popen(
-        [sys.executable, "-m", "orthanc_bridge.local_server", "--dir", str(tmp_path),
+        [sys.executable, "-m", "devtools.local_server", "--dir", str(tmp_path),
          "--http-port", str(free_port()), "--dicom-port", str(free_port()), "--", "sleep", "60"],
     )  # fmt: skip
     pid_file = tmp_path / "orthanc.pid"

@@ -9,8 +9,8 @@ from pydicom import dcmread
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
-from orthanc_bridge.dicom_samples import demo_study
-from orthanc_bridge.local_server import AE_TITLE
+from devtools.dicom_samples import demo_study
+from devtools.local_server import AE_TITLE
 
 pytestmark = pytest.mark.django_db
 

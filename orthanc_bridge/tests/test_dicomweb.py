@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts import rights
 from accounts.tests.factories import GroupFactory, UserFactory
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from dicomweb_client.api import DICOMwebClient
 from pydicom import dcmread
 
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,9 +20,9 @@ import pytest
 import requests
 from django.test import Client
 
+from devtools.dicom_samples import ct_volume
 from orthanc_bridge.client import get_client
-from orthanc_bridge.dicom_samples import ct_volume
-from orthanc_bridge.dicomweb import StreamBroken
+from orthanc_bridge.dicomweb.proxy import StreamBroken
 from orthanc_bridge.tests.conftest import as_upload
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,7 @@ def gunicorn_portal(orthanc_server, settings, tmp_path):
     """The portal under gunicorn (threaded workers, as in production), on the test database."""
     from django.db import connection
 
-    from orthanc_bridge.local_server import free_port
+    from devtools.local_server import free_port
 
     db = connection.settings_dict
     port = free_port()
@@ -252,7 +252,7 @@ def test_a_stream_cut_by_a_crashed_orthanc_ends_in_an_error_not_a_clean_end(
 ):
     """Orthanc streams multipart answers with no length: a crash looks like a clean end of the
     body, but the closing boundary is missing. A real Orthanc of its own, killed mid-stream."""
-    from orthanc_bridge.local_server import LocalOrthanc, free_port
+    from devtools.local_server import LocalOrthanc, free_port
 
     server = LocalOrthanc(tmp_path / "orthanc", http_port=free_port(), dicom_port=free_port())
     server.start()

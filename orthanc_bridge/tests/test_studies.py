@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 from orthanc_bridge.tests.conftest import as_upload
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 from orthanc_bridge.tests.conftest import as_upload, zip_of
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +233,7 @@ def test_upload_with_orthanc_down_is_a_clear_503(client, api_token, uploader, pa
 def test_large_files_are_streamed_one_at_a_time(
     client, api_token, uploader, patient_a, orthanc, study_a, monkeypatch
 ):
-    from orthanc_bridge.services import _OrthancSender
+    from orthanc_bridge.ingest.pipeline import Sender as _OrthancSender
 
     # Every file counts as "large" here, so each is streamed from its file instead of read.
     monkeypatch.setattr(_OrthancSender, "INLINE_MAX_BYTES", 0)
@@ -252,10 +252,12 @@ def test_orthanc_stopping_mid_batch_keeps_what_was_stored(uploader, patient_a, t
     """A real Orthanc of its own, stopped after two files: the rest is reported, nothing lost."""
     import io
 
+    from audit.models import Action
+    from devtools.dicom_samples import demo_study
+    from devtools.local_server import LocalOrthanc, free_port
     from orthanc_bridge.client import OrthancClient
-    from orthanc_bridge.dicom_samples import demo_study
-    from orthanc_bridge.local_server import LocalOrthanc, free_port
-    from orthanc_bridge.services import dicom_upload
+    from orthanc_bridge.ingest.pipeline import ingest
+    from orthanc_bridge.ingest.sources import Part
 
     server = LocalOrthanc(
         tmp_path / "orthanc", http_port=free_port(), dicom_port=free_port()
@@ -268,10 +270,12 @@ def test_orthanc_stopping_mid_batch_keeps_what_was_stored(uploader, patient_a, t
         for number, instance in enumerate(instances):
             if number == 2:
                 server.stop()
-            yield instance.filename, io.BytesIO(instance.content)
+            yield Part(instance.filename, io.BytesIO(instance.content))
 
     try:
-        report = dicom_upload(actor=uploader, patient=patient_a, files=files())
+        report = ingest(
+            actor=uploader, parts=files(), action=Action.DICOM_UPLOAD, patient=patient_a
+        )
     finally:
         server.stop()
     server.start()

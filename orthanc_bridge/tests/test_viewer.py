@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from orthanc_bridge.dicom_samples import demo_study
+from devtools.dicom_samples import demo_study
 
 pytestmark = pytest.mark.django_db
 

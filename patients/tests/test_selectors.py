@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
 
 from accounts import rights
 from accounts.tests.factories import GroupFactory, UserFactory
-from patients.selectors import patient_get_for, patient_list_for, visible_external_ids_for
+from patients.access import patient_for_view
+from patients.selectors import patient_list_for, visible_external_ids_for
 from patients.tests.factories import PatientFactory
+from web.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,8 @@ def test_an_inactive_user_sees_nothing(member_a, patient_a):
 
 
 def test_an_invisible_patient_is_404_not_403(member_a, patient_b):
-    with pytest.raises(Http404):
-        patient_get_for(user=member_a, pk=patient_b.pk)
+    with pytest.raises(NotFound):
+        patient_for_view(user=member_a, pk=patient_b.pk)
 
 
 def test_visible_external_ids_filters_dicom_patient_ids(member_a, patient_a, patient_b):

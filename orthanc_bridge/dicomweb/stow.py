@@ -1,0 +1,83 @@
+"""STOW-RS: the DICOMweb door of the ingest pipeline, and its DICOM JSON answer (PS3.18 10.5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from audit.models import Action
+from orthanc_bridge.access import require_image_uploader
+from orthanc_bridge.ingest.pipeline import REJECTED, IngestReport, ingest
+from orthanc_bridge.ingest.sources import RequestInvalid, multipart_parts
+from web.errors import BadRequest, UnsupportedMediaType
+
+
+def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
+    """Store the instances of a STOW-RS request; each is checked like an upload, and names its
+    own patient, who must be one the user may upload to."""
+    require_image_uploader(user=user)
+    try:
+        parts = multipart_parts(request, request.headers.get("Content-Type", ""))  # type: ignore[arg-type]
+    except RequestInvalid as exc:
+        raise UnsupportedMediaType(str(exc), code="invalid") from exc
+    try:
+        report = ingest(actor=user, parts=parts, action=Action.DICOM_STOW, study_uid=study_uid)
+    except RequestInvalid as exc:
+        raise BadRequest(str(exc), code="invalid") from exc
+    base_url = f"{request.scheme}://{request.get_host()}/dicom-web"
+    return HttpResponse(
+        json.dumps(dicom_json(report, base_url=base_url, study_uid=study_uid)),
+        status=status_code(report),
+        content_type="application/dicom+json",
+    )
+
+
+def status_code(report: IngestReport) -> int:
+    """200 all stored, 202 some, 409 none (PS3.18 10.5.3)."""
+    if not report.rejected:
+        return 200
+    return 202 if len(report.rejected) < len(report.files) else 409
+
+
+def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[str, Any]:
+    def item(sop_class: str, sop_instance: str) -> dict[str, Any]:
+        return {
+            "00081150": {"vr": "UI", "Value": [sop_class]} if sop_class else {"vr": "UI"},
+            "00081155": {"vr": "UI", "Value": [sop_instance]} if sop_instance else {"vr": "UI"},
+        }
+
+    body: dict[str, Any] = {}
+    kept = [f for f in report.files if f.status != REJECTED and f.identity is not None]
+    if kept:
+        body["00081199"] = {
+            "vr": "SQ",
+            "Value": [
+                {
+                    **item(f.identity.sop_class_uid, f.identity.sop_instance_uid),  # type: ignore[union-attr]
+                    "00081190": {
+                        "vr": "UR",
+                        "Value": [f"{base_url}/studies/{f.identity.study_uid}"],  # type: ignore[union-attr]
+                    },
+                }
+                for f in kept
+            ],
+        }
+    if report.rejected:
+        body["00081198"] = {
+            "vr": "SQ",
+            "Value": [
+                {
+                    **item(
+                        f.identity.sop_class_uid if f.identity else "",
+                        f.identity.sop_instance_uid if f.identity else "",
+                    ),
+                    "00081197": {"vr": "US", "Value": [f.failure]},
+                    # Error Comment: the reason in words, for the people reading the answer.
+                    "00000902": {"vr": "LO", "Value": [f.reason[:64]]},
+                }
+                for f in report.rejected
+            ],
+        }
+    return body

@@ -1,0 +1,372 @@
+"""The one ingest pipeline behind the three doors that store DICOM: the patient page, the API
+(``POST /api/patients/{id}/dicom``) and STOW-RS.
+
+``ingest`` takes parts (from the adapters in ``sources``), runs the one safety check on each,
+sends the accepted ones to Orthanc a few at a time, writes one audit event for the request and
+returns one report, which each door renders (portal JSON, a results page, STOW's DICOM JSON).
+
+The safety check: whole, readable DICOM; its PatientID is the expected patient's external ID
+(or, for STOW, a patient the actor may upload to); its StudyInstanceUID is the URL's when the URL
+names one; none of its Study, Series or SOP Instance UIDs exists in Orthanc under another
+PatientID. A rejected file never reaches Orthanc; accepted files of the same request are kept.
+If Orthanc goes down or stops answering, or the request runs past UPLOAD_BATCH_SECONDS, the
+files not sent are reported as not stored and the files already stored stay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import audit_record
+from orthanc_bridge.client import (
+    OrthancError,
+    OrthancRejected,
+    OrthancUnavailable,
+    deadline_in,
+    get_client,
+)
+from orthanc_bridge.dicom_checks import DicomIdentity, DicomRejected, inspect_dicom
+from orthanc_bridge.ingest.sources import Part, Rejection
+from orthanc_bridge.studies.selectors import studies_cache_forget
+from patients.access import patient_for_upload_by_external_id
+from patients.models import Patient
+
+STORED, ALREADY_PRESENT, REJECTED, PENDING = "stored", "already_present", "rejected", "pending"
+
+# DICOM status codes of a refused instance (PS3.4 C.4.2, used by STOW-RS's FailureReason).
+FAILURE_PROCESSING = 0x0110
+FAILURE_DUPLICATE_SOP = 0x0111
+FAILURE_NOT_AUTHORIZED = 0x0124
+FAILURE_STUDY_MISMATCH = 0xA900
+FAILURE_CANNOT_UNDERSTAND = 0xC000
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    status: str
+    reason: str = ""
+    failure: int = 0
+    identity: DicomIdentity | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    orthanc_unavailable: bool = False
+
+    def reject(
+        self,
+        name: str,
+        reason: str,
+        failure: int = FAILURE_CANNOT_UNDERSTAND,
+        identity: DicomIdentity | None = None,
+    ) -> None:
+        self.files.append(FileOutcome(name, REJECTED, reason, failure, identity))
+
+    @property
+    def stored(self) -> int:
+        return sum(f.status == STORED for f in self.files)
+
+    @property
+    def already_present(self) -> int:
+        return sum(f.status == ALREADY_PRESENT for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == REJECTED]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The portal's JSON answer (page script and API)."""
+        return {
+            "stored": self.stored,
+            "already_present": self.already_present,
+            "rejected": [{"file": f.file, "reason": f.reason} for f in self.rejected],
+            "files": [{"file": f.file, "status": f.status, "reason": f.reason} for f in self.files],
+        }
+
+
+class UidTaken(DicomRejected):
+    """A UID of the instance already exists in Orthanc under another PatientID."""
+
+    def __init__(self, tag: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+
+
+class UidOwners:
+    """Whether an instance's UIDs are free for its PatientID in Orthanc, asked once per study
+    and series UID in a request (and once per instance).
+
+    Orthanc keys resources by (PatientID, UIDs): without this check an instance carrying another
+    patient's StudyInstanceUID is stored as a second study with that UID, and another patient's
+    images end up listed and served inside it.
+    """
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self.known: dict[tuple[str, str], set[str]] = {}
+
+    def _owners(self, uid: str, level: str) -> set[str]:
+        key = (level, uid)
+        if key not in self.known:
+            self.known[key] = get_client().resource_patient_ids(uid, level, deadline=self.deadline)
+        return self.known[key]
+
+    def check(self, identity: DicomIdentity) -> None:
+        """Raise UidTaken if a UID of the instance exists under another PatientID."""
+        for uid, level, label in (
+            (identity.study_uid, "Study", "StudyInstanceUID"),
+            (identity.series_uid, "Series", "SeriesInstanceUID"),
+            (identity.sop_instance_uid, "Instance", "SOPInstanceUID"),
+        ):
+            if self._owners(uid, level) - {identity.patient_id}:
+                # The other PatientID is not named: the uploader may not see that patient.
+                raise UidTaken(
+                    label,
+                    _(
+                        "Its %(tag)s %(uid)s already belongs to another patient in the image "
+                        "server; nothing was stored."
+                    )
+                    % {"tag": label, "uid": uid},
+                )
+        for uid, level in ((identity.study_uid, "Study"), (identity.series_uid, "Series")):
+            self.known[(level, uid)].add(identity.patient_id)
+
+
+class Sender:
+    """Sends checked files to Orthanc, a few at a time, keeping the report in file order.
+
+    Orthanc spends most of an instance's store time on its own disk and index; a few stores in
+    flight keep it busy while the portal checks the next file. Files up to INLINE_MAX_BYTES are
+    read into memory to be sent (at most ``concurrency * 2`` of them at once); larger ones are
+    streamed from their file, one at a time.
+    """
+
+    INLINE_MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, report: IngestReport, concurrency: int, deadline: float) -> None:
+        self.report = report
+        self.deadline = deadline
+        self.concurrency = max(1, concurrency)
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="orthanc-store"
+        )
+        self.pending: deque[tuple[int, Future]] = deque()
+
+    def send(self, outcome: FileOutcome, fileobj: IO[bytes]) -> None:
+        if not self._may_send(outcome):
+            return
+        index = len(self.report.files)
+        self.report.files.append(outcome)
+        store = partial(get_client().store_instance, deadline=self.deadline)
+        if _size(fileobj) <= self.INLINE_MAX_BYTES:
+            content = fileobj.read()
+            self.pending.append((index, self.pool.submit(store, content)))
+            while len(self.pending) > self.concurrency * 2:
+                self._collect_one()
+        else:
+            self.finish_pending()
+            future: Future = Future()
+            try:
+                future.set_result(store(fileobj))
+            except OrthancError as exc:
+                future.set_exception(exc)
+            self._record(index, future)
+
+    def _may_send(self, outcome: FileOutcome) -> bool:
+        if self.report.orthanc_unavailable:
+            reason = _("Not sent: the image server became unavailable.")
+        elif time.monotonic() >= self.deadline:
+            self.report.orthanc_unavailable = True
+            reason = _(
+                "Not sent: the upload took longer than %(seconds)s s; send this file again."
+            ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
+        else:
+            return True
+        outcome.status, outcome.reason, outcome.failure = REJECTED, reason, FAILURE_PROCESSING
+        self.report.files.append(outcome)
+        return False
+
+    def _collect_one(self) -> None:
+        index, future = self.pending.popleft()
+        self._record(index, future)
+
+    def _record(self, index: int, future: Future) -> None:
+        outcome = self.report.files[index]
+        try:
+            answer = future.result()
+        except OrthancRejected as exc:
+            outcome.status, outcome.failure = REJECTED, FAILURE_PROCESSING
+            outcome.reason = _("The image server refused the file: %(error)s") % {
+                "error": exc.message
+            }
+            return
+        except OrthancUnavailable:
+            self.report.orthanc_unavailable = True
+            outcome.status, outcome.failure = REJECTED, FAILURE_PROCESSING
+            outcome.reason = _("Not stored: the image server is unavailable.")
+            return
+        outcome.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
+
+    def finish_pending(self) -> None:
+        while self.pending:
+            self._collect_one()
+
+    def close(self) -> None:
+        self.finish_pending()
+        self.pool.shutdown(wait=True)
+
+
+def _size(fileobj: IO[bytes]) -> int:
+    position = fileobj.tell()
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(position)
+    return size
+
+
+class Refused(Exception):
+    """An instance the safety check refuses: the reason for people, the DICOM failure code."""
+
+    def __init__(self, reason: str, failure: int, identity: DicomIdentity | None = None) -> None:
+        super().__init__(reason)
+        self.failure = failure
+        self.identity = identity
+
+
+class _Check:
+    """The safety check of one request: who the instances must belong to, asked once each."""
+
+    def __init__(self, *, actor, patient: Patient | None, study_uid: str, deadline: float):
+        self.actor = actor
+        self.patient = patient
+        self.study_uid = study_uid
+        self.owners = UidOwners(deadline)
+        self.patients: dict[str, Patient | None] = {}
+
+    def __call__(self, part: Part) -> tuple[DicomIdentity, Patient]:
+        """The instance's identity and patient; Refused otherwise."""
+        try:
+            identity = inspect_dicom(part.file)
+        except DicomRejected as exc:
+            raise Refused(str(exc), FAILURE_CANNOT_UNDERSTAND) from None
+        try:
+            patient = self._patient(identity.patient_id)
+            if self.study_uid and identity.study_uid != self.study_uid:
+                reason = _("The instance is not in the study of the URL.")
+                raise Refused(reason, FAILURE_STUDY_MISMATCH)
+            self.owners.check(identity)
+        except UidTaken as exc:
+            duplicate = exc.tag == "SOPInstanceUID"
+            failure = FAILURE_DUPLICATE_SOP if duplicate else FAILURE_NOT_AUTHORIZED
+            raise Refused(str(exc), failure, identity) from None
+        except Refused as refused:
+            refused.identity = identity
+            raise
+        return identity, patient
+
+    def _patient(self, patient_id: str) -> Patient:
+        if self.patient is not None:
+            if patient_id != self.patient.external_id:
+                reason = _(
+                    "PatientID “%(found)s” in the file is not this patient's external ID "
+                    "“%(expected)s”."
+                ) % {"found": patient_id, "expected": self.patient.external_id}
+                raise Refused(reason, FAILURE_NOT_AUTHORIZED)
+            return self.patient
+        if patient_id not in self.patients:
+            self.patients[patient_id] = patient_for_upload_by_external_id(
+                user=self.actor, external_id=patient_id
+            )
+        patient = self.patients[patient_id]
+        if patient is None:
+            reason = _("PatientID “%(id)s” is not a patient you can upload to.") % {
+                "id": patient_id
+            }
+            raise Refused(reason, FAILURE_NOT_AUTHORIZED)
+        return patient
+
+
+def ingest(
+    *,
+    actor,
+    parts: Iterable[Part | Rejection],
+    action: Action,
+    patient: Patient | None = None,
+    study_uid: str = "",
+) -> IngestReport:
+    """Check and store each part, one by one; never all in memory. A Rejection from an input
+    adapter is reported as it is.
+
+    ``patient``: the one patient every instance must belong to (page and API doors), already
+    authorized for upload by patients.access. ``None``: each instance names its own patient,
+    which must be one the actor may upload to (STOW-RS). ``study_uid``: the study every instance
+    must belong to (STOW-RS to ``/studies/{uid}``). ``action``: the audit event written for the
+    request, with the counts.
+    """
+    report = IngestReport()
+    deadline = deadline_in(settings.UPLOAD_BATCH_SECONDS)
+    check = _Check(actor=actor, patient=patient, study_uid=study_uid, deadline=deadline)
+    sender = Sender(report, settings.UPLOAD_ORTHANC_CONCURRENCY, deadline)
+    touched: dict[int, Patient] = {}
+    try:
+        for part in parts:
+            if isinstance(part, Rejection):
+                report.reject(part.name, part.reason)
+                continue
+            part.file.seek(0)
+            try:
+                identity, owner = check(part)
+            except Refused as exc:
+                report.reject(part.name, str(exc), exc.failure, exc.identity)
+                continue
+            except OrthancError:
+                report.orthanc_unavailable = True
+                reason = _("Not stored: the image server is unavailable.")
+                report.reject(part.name, reason, FAILURE_PROCESSING)
+                continue
+            touched[owner.pk] = owner
+            sender.send(FileOutcome(part.name, PENDING, identity=identity), part.file)
+    finally:
+        sender.close()
+        if report.stored:
+            for owner in touched.values():
+                studies_cache_forget(owner)
+        _audit(actor=actor, action=action, report=report, patients=list(touched.values()),
+               study_uid=study_uid, patient=patient)  # fmt: skip
+    return report
+
+
+def _audit(
+    *, actor, action: Action, report: IngestReport, patients: list[Patient], study_uid: str,
+    patient: Patient | None,
+) -> None:  # fmt: skip
+    """One event for the request: the patient it was for (or the one its instances named)."""
+    subject = patient or (patients[0] if len(patients) == 1 else None)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=subject,
+            object_type="" if subject else "study",
+            object_id="" if subject else study_uid,
+            object_repr="" if subject else (study_uid or "STOW-RS"),
+            patient=subject,
+            changes={
+                "stored": report.stored,
+                "already_present": report.already_present,
+                "rejected": len(report.rejected),
+            },
+        )

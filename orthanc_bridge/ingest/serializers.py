@@ -1,0 +1,23 @@
+"""Shapes of the upload API (documentation for the OpenAPI schema)."""
+
+from rest_framework import serializers
+
+
+class RejectedFileOutput(serializers.Serializer):
+    file = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class UploadedFileOutput(RejectedFileOutput):
+    status = serializers.ChoiceField(choices=["stored", "already_present", "rejected"])
+
+
+class UploadOutput(serializers.Serializer):
+    stored = serializers.IntegerField()
+    already_present = serializers.IntegerField()
+    rejected = RejectedFileOutput(many=True)
+    files = UploadedFileOutput(many=True, help_text="Every file, in order, with its outcome.")
+
+
+class UploadInput(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField())

@@ -1,0 +1,204 @@
+"""Input adapters of the ingest pipeline: whatever a door received, as parts to check.
+
+- ``expand_zips``: files as sent by the page or the API; a zip becomes its safe entries, each
+  spooled on its own (unsafe paths, bombs and unreadable zips become Rejections, never
+  extracted).
+- ``multipart_parts``: the body of a STOW-RS request, read in chunks, each part spooled.
+- ``spool_body``: a raw request body (``application/dicom``/``application/zip``) to a file.
+
+Nothing here holds a whole upload in memory, and nothing here talks to Orthanc.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+# Entries extracted from a zip stay in memory up to this size, then spill to disk.
+SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Part:
+    """One candidate instance: a name for the report and a readable, seekable file."""
+
+    name: str
+    file: IO[bytes]
+
+
+@dataclass
+class Rejection:
+    """Something an adapter refused before any check (an unsafe zip entry, a zip bomb...)."""
+
+    name: str
+    reason: str
+
+
+class RequestInvalid(Exception):
+    """The request itself cannot be read (a STOW-RS body that is not multipart/related...)."""
+
+
+@contextmanager
+def _spooled() -> Iterator[IO[bytes]]:
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115
+    try:
+        yield spool
+    finally:
+        spool.close()
+
+
+def _unsafe_zip_name(name: str) -> bool:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in PurePosixPath(name.replace("\\", "/")).parts
+
+
+def expand_zips(parts: Iterable[Part]) -> Iterator[Part | Rejection]:
+    """Each part as it is, or, for a zip, each of its safe entries (and its refusals)."""
+    for part in parts:
+        part.file.seek(0)
+        is_zip = zipfile.is_zipfile(part.file)
+        part.file.seek(0)
+        if is_zip:
+            yield from _zip_entries(part)
+        else:
+            yield part
+
+
+def _zip_entries(part: Part) -> Iterator[Part | Rejection]:
+    try:
+        archive = zipfile.ZipFile(part.file)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield Rejection(part.name, _("Unreadable zip file: %(error)s") % {"error": exc})
+        return
+    with archive:
+        entries = [info for info in archive.infolist() if not info.is_dir()]
+        limit = settings.UPLOAD_ZIP_MAX_EXPANDED_BYTES
+        declared = sum(info.file_size for info in entries)
+        if declared > limit or len(entries) > settings.UPLOAD_ZIP_MAX_ENTRIES:
+            yield Rejection(
+                part.name,
+                _(
+                    "The zip expands to %(size)s bytes in %(count)s files, past the limit of "
+                    "%(limit)s bytes and %(max_count)s files; nothing in it was stored."
+                )
+                % {
+                    "size": declared,
+                    "count": len(entries),
+                    "limit": limit,
+                    "max_count": settings.UPLOAD_ZIP_MAX_ENTRIES,
+                },
+            )
+            return
+        for info in entries:
+            entry_name = f"{part.name}/{info.filename}"
+            if _unsafe_zip_name(info.filename):
+                yield Rejection(entry_name, _("Unsafe path in the zip (absolute or with ..)."))
+                continue
+            with _spooled() as spool:
+                try:
+                    _copy_entry(archive, info, spool, limit)
+                except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                    reason = _("Unreadable zip entry: %(error)s") % {"error": exc}
+                    yield Rejection(entry_name, reason)
+                    continue
+                spool.seek(0)
+                yield Part(entry_name, spool)
+
+
+def _copy_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, spool: IO[bytes], limit: int):
+    with archive.open(info) as source:
+        copied = 0
+        while chunk := source.read(COPY_CHUNK):
+            copied += len(chunk)
+            # The sizes in a zip's directory can lie; the real bytes count.
+            if copied > info.file_size or copied > limit:
+                raise zipfile.BadZipFile("entry larger than declared")
+            spool.write(chunk)
+
+
+def spool_body(stream: IO[bytes], *, max_bytes: int) -> IO[bytes]:
+    """A request body copied to a temporary file in chunks (never whole in memory); ValueError
+    past ``max_bytes``."""
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - returned to the caller, who closes it
+    copied = 0
+    while chunk := stream.read(COPY_CHUNK):
+        copied += len(chunk)
+        if copied > max_bytes:
+            target.close()
+            raise ValueError(f"body larger than {max_bytes} bytes")
+        target.write(chunk)
+    target.seek(0)
+    return target
+
+
+# --- multipart/related (STOW-RS) --------------------------------------------------------------
+
+
+def multipart_boundary(content_type: str) -> bytes:
+    media, _sep, rest = content_type.partition(";")
+    if media.strip().lower() != "multipart/related":
+        raise RequestInvalid('STOW-RS takes multipart/related; type="application/dicom".')
+    for param in rest.split(";"):
+        key, _sep, value = param.strip().partition("=")
+        if key.lower() == "boundary" and value:
+            return value.strip('"').encode()
+    raise RequestInvalid("The multipart/related Content-Type has no boundary.")
+
+
+def multipart_parts(stream: IO[bytes], content_type: str) -> Iterator[Part]:
+    """The parts of a multipart body, read from ``stream`` in chunks, each spooled.
+
+    The boundary is checked before the first part is read: a bad Content-Type raises at once.
+    """
+    boundary = multipart_boundary(content_type)
+    return _parts(stream, boundary)
+
+
+def _parts(stream: IO[bytes], boundary: bytes, chunk: int = COPY_CHUNK) -> Iterator[Part]:
+    dash = b"--" + boundary
+    separator = b"\r\n" + dash
+    buffer = bytearray()
+
+    def fill() -> bool:
+        data = stream.read(chunk)
+        if data:
+            buffer.extend(data)
+        return bool(data)
+
+    while (start := buffer.find(dash)) < 0:
+        if not fill():
+            raise RequestInvalid("The body has no part.")
+    del buffer[: start + len(dash)]
+    number = 0
+    while True:
+        while len(buffer) < 2 and fill():
+            pass
+        if buffer[:2] == b"--":
+            return
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            if not fill():
+                raise RequestInvalid("A part has no end of headers.")
+        del buffer[: end + 4]
+        with _spooled() as spool:
+            while (end := buffer.find(separator)) < 0:
+                keep = len(buffer) - len(separator)
+                if keep > 0:
+                    spool.write(buffer[:keep])
+                    del buffer[:keep]
+                if not fill():
+                    raise RequestInvalid("A part is not terminated by the boundary.")
+            spool.write(buffer[:end])
+            del buffer[: end + len(separator)]
+            spool.seek(0)
+            number += 1
+            yield Part(f"part {number}", spool)

@@ -1,0 +1,35 @@
+"""The page door of the ingest pipeline: files, folders or zips dropped on a patient page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.models import Action
+from orthanc_bridge.ingest.pipeline import ingest
+from orthanc_bridge.ingest.sources import Part, expand_zips
+from patients.access import patient_for_upload
+from web.errors import wants_json
+
+
+@login_required
+@require_POST
+def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """JSON for the page's script (which sends batches of files), a results page without it."""
+    patient = patient_for_upload(user=request.user, pk=pk)
+    parts = [Part(f.name or "upload", f) for f in request.FILES.getlist("files")]
+    if not parts and not wants_json(request):
+        messages.error(request, _("Choose at least one file to upload."))
+        return redirect("patients:detail", pk=patient.pk)
+    report = ingest(
+        actor=request.user, parts=expand_zips(parts), action=Action.DICOM_UPLOAD, patient=patient
+    )
+    if wants_json(request):
+        return JsonResponse(report.as_dict(), status=503 if report.orthanc_unavailable else 200)
+    return render(
+        request, "orthanc_bridge/upload_result.html", {"patient": patient, "report": report}
+    )

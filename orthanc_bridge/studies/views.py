@@ -1,0 +1,94 @@
+"""The studies of a patient page: the panel, series thumbnails, zip downloads; and the inbox of
+studies that no patient record claims."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from orthanc_bridge.access import require_unassigned_reader
+from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
+from orthanc_bridge.studies import selectors, services
+from patients.access import patient_for_images
+from web.htmx import render_page
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128" viewBox="0 0 128 128">'
+    '<rect width="128" height="128" fill="#1d2733"/><text x="64" y="70" font-size="12" '
+    'fill="#9fb3c8" text-anchor="middle" font-family="sans-serif">no preview</text></svg>'
+)
+
+
+@login_required
+@require_GET
+def patient_studies(request: HttpRequest, pk: int) -> HttpResponse:
+    """The studies panel of a patient page, loaded by HTMX after the page itself."""
+    patient = patient_for_images(user=request.user, pk=pk)
+    context: dict[str, Any] = {"patient": patient, "studies": None, "unavailable": False}
+    try:
+        context["studies"] = selectors.study_list(patient=patient)
+        uids = [s["study_instance_uid"] for s in context["studies"]]
+        context["all_studies_url"] = selectors.viewer_url(",".join(uids)) if len(uids) > 1 else ""
+    except OrthancUnavailable as exc:
+        logger.warning("Studies of patient %s: %s", patient.pk, exc)
+        context["unavailable"] = True
+    return render_page(request, "orthanc_bridge/studies.html", "studies-panel", context)
+
+
+@login_required
+@require_GET
+def series_thumbnail(request: HttpRequest, pk: int, series_id: str) -> HttpResponse:
+    patient = patient_for_images(user=request.user, pk=pk)
+    try:
+        series = selectors.series_get(patient=patient, series_id=series_id)
+        content, content_type = get_client().instance_preview(series["thumbnail_instance"])
+    except OrthancError as exc:
+        # Orthanc down, or an image it cannot decode (JPEG 2000 without GDCM): a placeholder.
+        logger.info("No preview for series %s: %s", series_id, exc)
+        response = HttpResponse(PLACEHOLDER_SVG, content_type="image/svg+xml")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    response = HttpResponse(content, content_type=content_type)
+    # The URL names the previewed instance (?i=), so a new upload gets a new URL.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseBase:
+    """The study as a zip, streamed; Orthanc being down is the 503 page (web.errors)."""
+    patient = patient_for_images(user=request.user, pk=pk)
+    study = selectors.study_get(patient=patient, study_id=study_id)
+    chunks = get_client().study_archive(study["id"])
+    first = next(chunks, b"")  # fail here, with a page, if Orthanc is down
+    services.study_download_record(actor=request.user, patient=patient, study=study)
+
+    def body():
+        yield first
+        yield from chunks
+
+    response = StreamingHttpResponse(body(), content_type="application/zip")
+    name = f"{patient.external_id}-{study['study_date'] or 'study'}.zip".replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def unassigned_studies(request: HttpRequest) -> HttpResponse:
+    require_unassigned_reader(user=request.user)
+    context = {"studies": [], "unavailable": False}
+    try:
+        context["studies"] = selectors.unassigned_studies()
+    except OrthancUnavailable:
+        context["unavailable"] = True
+    return render(request, "orthanc_bridge/unassigned.html", context)
