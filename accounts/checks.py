@@ -12,13 +12,13 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError
 
+from accounts.services import demo_password_in_use
+
 
 @register(Tags.database)
 def demo_password_refused_in_production(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     if not settings.IS_PRODUCTION or settings.ALLOW_DEMO_DATA:
         return []
-    from accounts.services import demo_password_in_use
-
     try:
         in_use = demo_password_in_use()
     except DatabaseError:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.rights import RIGHT_DEFINITIONS
 from accounts.selectors import portal_rights
 from accounts.services import LoginLockedOut, lockout_message, user_authenticate
 
@@ -133,8 +134,6 @@ class GroupForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Show the right's translated label, not the stored English name.
-        from accounts.rights import RIGHT_DEFINITIONS
-
         labels = dict(RIGHT_DEFINITIONS)
         field = self.fields["permissions"]
         field.label_from_instance = lambda p: labels.get(p.codename, p.name)  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
+from audit.services import audit_record, changes_between
 
 
 @admin.register(AuditEvent)
@@ -47,8 +48,6 @@ class AuditedAdminMixin:
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        from audit.services import audit_record, changes_between
-
         super().save_related(request, form, formsets, change)
         obj = form.instance
         changes = changes_between(getattr(obj, "_audit_before", {}), self.audit_snapshot(obj))
@@ -62,8 +61,6 @@ class AuditedAdminMixin:
             )
 
     def delete_model(self, request, obj):
-        from audit.services import audit_record, changes_between
-
         audit_record(
             actor=request.user,
             action=self.audit_actions[2],

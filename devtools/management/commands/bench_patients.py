@@ -12,7 +12,7 @@ import statistics
 import time
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test import Client
@@ -80,8 +80,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _perms(names: list[str]):
-        from django.contrib.auth.models import Permission
-
         return Permission.objects.filter(
             content_type__app_label="accounts", codename__in=[n.split(".")[1] for n in names]
         )

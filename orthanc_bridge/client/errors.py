@@ -1,0 +1,77 @@
+"""The Orthanc client's errors, and the rule of which paths may be sent to Orthanc."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from django.utils.translation import gettext_lazy
+
+from web.errors import ServiceUnavailable
+
+# One path segment Orthanc may be asked for: UIDs, Orthanc IDs, hex tags, words, frame lists.
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_,\-]+(?:\.[A-Za-z0-9_,\-]+)*")
+
+
+class UnsafePath(ValueError):
+    """A path that could leave the resource it names; never sent to Orthanc."""
+
+
+def safe_path(path: str) -> str:
+    """``path`` unchanged if every segment is safe (see SAFE_SEGMENT), else UnsafePath.
+
+    Dots may only separate characters (as in a UID), so ``.``, ``..`` and ``.x`` are refused;
+    ``%`` is refused, so no encoded form of them can reach Orthanc's own decoding either.
+    """
+    if not path.startswith("/"):
+        raise UnsafePath(f"not an absolute path: {path!r}")
+    segments = path[1:].split("/")
+    if not all(SAFE_SEGMENT.fullmatch(segment) for segment in segments):
+        raise UnsafePath(f"unsafe path for Orthanc: {path!r}")
+    return path
+
+
+class OrthancError(Exception):
+    """Base of the bridge's errors."""
+
+
+class OrthancUnavailable(OrthancError, ServiceUnavailable):
+    """Orthanc could not be reached, timed out, or failed on its side (5xx).
+
+    Raised out of a view, it is the portal's 503 (web.errors): users read ``detail``, the logs
+    read the technical ``reason``.
+    """
+
+    code = "orthanc_unavailable"
+    default_detail = gettext_lazy("The image server is unavailable. Try again shortly.")
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__()
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason or self.detail
+
+
+class OrthancRejected(OrthancError):
+    """Orthanc refused the request (4xx); ``status`` and Orthanc's message are kept."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class OrthancNotFound(OrthancRejected):
+    pass
+
+
+def orthanc_message(response: requests.Response) -> str:
+    """Orthanc's own words in an error answer (its JSON ``Details``/``Message``), parsed once."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason
+    if isinstance(body, dict):
+        return str(body.get("Details") or body.get("Message") or body)
+    return str(body)[:300]
