@@ -21,30 +21,23 @@ def _fresh_cache_and_throttle():
     cache.clear()
 
 
+# What a care team holds: its patients, adding and changing them, and their images.
+CARE_TEAM_RIGHTS = [
+    rights.VIEW_GROUP_PATIENTS,
+    rights.ADD_PATIENT,
+    rights.CHANGE_PATIENT,
+    rights.VIEW_IMAGES,
+]
+
+
 @pytest.fixture
 def group_a(db):
-    return GroupFactory(
-        name="Cardiologie",
-        rights=[
-            rights.VIEW_GROUP_PATIENTS,
-            rights.ADD_PATIENT,
-            rights.CHANGE_PATIENT,
-            rights.VIEW_IMAGES,
-        ],
-    )
+    return GroupFactory(name="Cardiologie", rights=CARE_TEAM_RIGHTS)
 
 
 @pytest.fixture
 def group_b(db):
-    return GroupFactory(
-        name="Radiologie",
-        rights=[
-            rights.VIEW_GROUP_PATIENTS,
-            rights.ADD_PATIENT,
-            rights.CHANGE_PATIENT,
-            rights.VIEW_IMAGES,
-        ],
-    )
+    return GroupFactory(name="Radiologie", rights=CARE_TEAM_RIGHTS)
 
 
 @pytest.fixture

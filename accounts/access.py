@@ -6,8 +6,12 @@ missing object). Pages and the API call these; services receive authorized objec
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.models import Group
-from django.utils.translation import gettext as _
+from django.db.models import Model
+from django.utils.translation import gettext_lazy
 
 from accounts import rights
 from accounts.models import User
@@ -19,17 +23,16 @@ def require_account_manager(*, user) -> None:
         raise Forbidden()
 
 
-def user_for_management(*, actor, pk: int) -> User:
-    require_account_manager(user=actor)
-    user = User.objects.filter(pk=pk).first()
-    if user is None:
-        raise NotFound(_("No such user."))
-    return user
+def _managed(model: type[Model], missing: Any) -> Callable[..., Any]:
+    def for_management(*, actor, pk: int) -> Any:
+        require_account_manager(user=actor)
+        found = model.objects.filter(pk=pk).first()
+        if found is None:
+            raise NotFound(missing)
+        return found
+
+    return for_management
 
 
-def group_for_management(*, actor, pk: int) -> Group:
-    require_account_manager(user=actor)
-    group = Group.objects.filter(pk=pk).first()
-    if group is None:
-        raise NotFound(_("No such group."))
-    return group
+user_for_management: Callable[..., User] = _managed(User, gettext_lazy("No such user."))
+group_for_management: Callable[..., Group] = _managed(Group, gettext_lazy("No such group."))

@@ -36,7 +36,8 @@ from accounts.serializers import (
     UserOutput,
     UserUpdateInput,
 )
-from web.api.pagination import PortalPagination
+from web.api.input import validated_input
+from web.api.pagination import paginated
 from web.errors import NotAuthenticated, PortalError
 
 
@@ -120,13 +121,12 @@ class LoginApi(APIView):
         "(path /api/auth) and a readable csrf_token cookie to echo in X-CSRF-Token on refresh.",
     )
     def post(self, request: Request) -> Response:
-        data = LoginInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated_input(LoginInput, request)
         try:
             user = services.user_authenticate(
                 request=request._request,  # django-axes marks lockouts on the Django request
-                email=data.validated_data["email"],
-                password=data.validated_data["password"],
+                email=data["email"],
+                password=data["password"],
             )
         except services.LoginLockedOut:
             raise LoginThrottled(services.lockout_message()) from None
@@ -203,28 +203,20 @@ class MeApi(APIView):
 # --- Users and groups -------------------------------------------------------------------------
 
 
-class _PaginatedListMixin(APIView):
-    def paginate(self, request: Request, queryset: Any, serializer: Any) -> Response:
-        paginator = PortalPagination()
-        page: Any = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
-class UserListApi(_PaginatedListMixin):
+class UserListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=UserOutput(many=True), summary="List users")
     def get(self, request: Request) -> Response:
         require_account_manager(user=request.user)
         users = selectors.user_list(search=request.query_params.get("search", ""))
-        return self.paginate(request, users, UserOutput)
+        return paginated(request, self, users, UserOutput)
 
     @extend_schema(request=UserCreateInput, responses={201: UserOutput}, summary="Create a user")
     def post(self, request: Request) -> Response:
         require_account_manager(user=request.user)
-        data = UserCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_create(actor=request.user, **data.validated_data)
+        data = validated_input(UserCreateInput, request)
+        user = services.user_create(actor=request.user, **data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -238,9 +230,8 @@ class UserDetailApi(APIView):
     @extend_schema(request=UserUpdateInput, responses=UserOutput, summary="Change a user")
     def patch(self, request: Request, pk: int) -> Response:
         user = user_for_management(actor=request.user, pk=pk)
-        data = UserUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        user = services.user_update(actor=request.user, user=user, **data.validated_data)
+        data = validated_input(UserUpdateInput, request, partial=True)
+        user = services.user_update(actor=request.user, user=user, **data)
         return Response(UserOutput(user).data)
 
     @extend_schema(responses={204: None}, summary="Delete a user")
@@ -262,32 +253,28 @@ class UserPasswordApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         user = user_for_management(actor=request.user, pk=pk)
-        data = PasswordSetInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated_input(PasswordSetInput, request)
         try:
-            services.user_set_password(
-                actor=request.user, user=user, password=data.validated_data["password"]
-            )
+            services.user_set_password(actor=request.user, user=user, password=data["password"])
         except DjangoValidationError as error:  # the password validators speak of the password
             raise ValidationError({"password": error.messages}) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GroupListApi(_PaginatedListMixin):
+class GroupListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=GroupOutput(many=True), summary="List groups")
     def get(self, request: Request) -> Response:
         require_account_manager(user=request.user)
         groups = selectors.group_list(search=request.query_params.get("search", ""))
-        return self.paginate(request, groups, GroupOutput)
+        return paginated(request, self, groups, GroupOutput)
 
     @extend_schema(request=GroupCreateInput, responses={201: GroupOutput}, summary="Create a group")
     def post(self, request: Request) -> Response:
         require_account_manager(user=request.user)
-        data = GroupCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        group = services.group_create(actor=request.user, **data.validated_data)
+        data = validated_input(GroupCreateInput, request)
+        group = services.group_create(actor=request.user, **data)
         return Response(GroupOutput(group).data, status=status.HTTP_201_CREATED)
 
 
@@ -301,9 +288,8 @@ class GroupDetailApi(APIView):
     @extend_schema(request=GroupUpdateInput, responses=GroupOutput, summary="Change a group")
     def patch(self, request: Request, pk: int) -> Response:
         group = group_for_management(actor=request.user, pk=pk)
-        data = GroupUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        group = services.group_update(actor=request.user, group=group, **data.validated_data)
+        data = validated_input(GroupUpdateInput, request, partial=True)
+        group = services.group_update(actor=request.user, group=group, **data)
         return Response(GroupOutput(group).data)
 
     @extend_schema(responses={204: None}, summary="Delete a group")

@@ -90,6 +90,16 @@ def group_snapshot(group: Group, permissions: Iterable[Permission] | None = None
     return {"name": group.name, "permissions": sorted(p.codename for p in perms)}
 
 
+def _audit_change(
+    actor: Actor, action: Action, obj: Any, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """The audit event of a create (``before`` empty), change or delete (``after`` empty); an
+    update that changes nothing records nothing."""
+    changes = changes_between(before, after)
+    if changes or not before or not after:
+        audit_record(actor=actor, action=action, obj=obj, changes=changes)
+
+
 def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
     taken = User.objects.filter(email__iexact=email)
     if exclude_pk is not None:
@@ -121,12 +131,7 @@ def user_create(
     user.save()
     groups = list(groups)
     user.groups.set(groups)
-    audit_record(
-        actor=actor,
-        action=Action.USER_CREATE,
-        obj=user,
-        changes=changes_between({}, user_snapshot(user, groups)),
-    )
+    _audit_change(actor, Action.USER_CREATE, user, {}, user_snapshot(user, groups))
     return user
 
 
@@ -156,9 +161,7 @@ def user_update(
     if groups is not None:
         groups = list(groups)
         user.groups.set(groups)
-    changes = changes_between(before, user_snapshot(user, groups))
-    if changes:
-        audit_record(actor=actor, action=Action.USER_UPDATE, obj=user, changes=changes)
+    _audit_change(actor, Action.USER_UPDATE, user, before, user_snapshot(user, groups))
     return user
 
 
@@ -175,12 +178,7 @@ def user_set_password(*, actor: Actor, user: User, password: str) -> User:
 def user_delete(*, actor: Actor, user: User) -> None:
     if actor is not None and actor.pk == user.pk:
         raise ValidationError(_("You cannot delete your own account."))
-    audit_record(
-        actor=actor,
-        action=Action.USER_DELETE,
-        obj=user,
-        changes=changes_between(user_snapshot(user), {}),
-    )
+    _audit_change(actor, Action.USER_DELETE, user, user_snapshot(user), {})
     user.delete()
 
 
@@ -204,12 +202,7 @@ def group_create(*, actor: Actor, name: str, permissions: Iterable[Permission] =
     group.save()
     permissions = list(permissions)
     group.permissions.set(permissions)
-    audit_record(
-        actor=actor,
-        action=Action.GROUP_CREATE,
-        obj=group,
-        changes=changes_between({}, group_snapshot(group, permissions)),
-    )
+    _audit_change(actor, Action.GROUP_CREATE, group, {}, group_snapshot(group, permissions))
     return group
 
 
@@ -231,20 +224,13 @@ def group_update(
     if permissions is not None:
         permissions = list(permissions)
         group.permissions.set(permissions)
-    changes = changes_between(before, group_snapshot(group, permissions))
-    if changes:
-        audit_record(actor=actor, action=Action.GROUP_UPDATE, obj=group, changes=changes)
+    _audit_change(actor, Action.GROUP_UPDATE, group, before, group_snapshot(group, permissions))
     return group
 
 
 @transaction.atomic
 def group_delete(*, actor: Actor, group: Group) -> None:
-    audit_record(
-        actor=actor,
-        action=Action.GROUP_DELETE,
-        obj=group,
-        changes=changes_between(group_snapshot(group), {}),
-    )
+    _audit_change(actor, Action.GROUP_DELETE, group, group_snapshot(group), {})
     group.delete()
 
 

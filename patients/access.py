@@ -8,7 +8,10 @@ authorized. Who sees which patient is decided in one place: selectors.patient_vi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import rights
 from patients.models import Patient
@@ -28,29 +31,25 @@ def patient_for_view(*, user, pk: int) -> Patient:
     return patient
 
 
-def patient_for_change(*, user, pk: int) -> Patient:
-    patient = patient_for_view(user=user, pk=pk)
-    require_right(user, rights.CHANGE_PATIENT)
-    return patient
+def _patient_needing(right: str, message: str | None = None) -> Callable[..., Patient]:
+    """A fetch-and-authorize function: the patient if visible (else NotFound), and the right
+    (else Forbidden)."""
+
+    def patient_for(*, user, pk: int) -> Patient:
+        patient = patient_for_view(user=user, pk=pk)
+        require_right(user, right, message)
+        return patient
+
+    return patient_for
 
 
-def patient_for_delete(*, user, pk: int) -> Patient:
-    patient = patient_for_view(user=user, pk=pk)
-    require_right(user, rights.DELETE_PATIENT)
-    return patient
-
-
-def patient_for_images(*, user, pk: int) -> Patient:
-    """A patient whose studies, thumbnails and zips the user may see."""
-    patient = patient_for_view(user=user, pk=pk)
-    require_right(user, rights.VIEW_IMAGES)
-    return patient
-
-
-def patient_for_upload(*, user, pk: int) -> Patient:
-    patient = patient_for_view(user=user, pk=pk)
-    require_right(user, rights.UPLOAD_DICOM, _("You do not have the right to upload DICOM files."))
-    return patient
+patient_for_change = _patient_needing(rights.CHANGE_PATIENT)
+patient_for_delete = _patient_needing(rights.DELETE_PATIENT)
+# Its studies, thumbnails and zips.
+patient_for_images = _patient_needing(rights.VIEW_IMAGES)
+patient_for_upload = _patient_needing(
+    rights.UPLOAD_DICOM, gettext_lazy("You do not have the right to upload DICOM files.")
+)
 
 
 def patient_for_upload_by_external_id(*, user, external_id: str) -> Patient | None:

@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from patients import access, selectors, services
 from patients.serializers import PatientInput, PatientOutput
-from web.api.pagination import PortalPagination
+from web.api.input import validated_input
+from web.api.pagination import paginated
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -40,16 +41,13 @@ class PatientListApi(APIView):
             search=request.query_params.get("search", "")[:100],
             ordering=request.query_params.get("ordering", ""),
         )
-        paginator = PortalPagination()
-        page = paginator.paginate_queryset(patients, request, view=self)
-        return paginator.get_paginated_response(PatientOutput(page, many=True).data)
+        return paginated(request, self, patients, PatientOutput)
 
     @extend_schema(request=PatientInput, responses={201: PatientOutput}, summary="Create a patient")
     def post(self, request: Request) -> Response:
         access.require_patient_add(user=request.user)
-        data = PatientInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        patient = services.patient_create(actor=request.user, **data.validated_data)
+        data = validated_input(PatientInput, request)
+        patient = services.patient_create(actor=request.user, **data)
         return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -62,9 +60,7 @@ class PatientDetailApi(APIView):
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         patient = access.patient_for_change(user=request.user, pk=pk)
-        data = PatientInput(data=request.data, partial=partial)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated_input(PatientInput, request, partial=partial)
         if not partial:
             # PUT replaces the record: fields left out return to their empty value.
             fields = {"given_name": "", "birth_date": None, "sex": "", "notes": "", **fields}

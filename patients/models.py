@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -44,6 +45,18 @@ class Sex(models.TextChoices):
     OTHER = "O", _("Other")
 
 
+def _user_reference(verbose_name: Any) -> models.ForeignKey:
+    """Who created or last changed a record; kept as NULL when that user is deleted."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class Patient(models.Model):
     """A patient record, linked to its images in Orthanc by ``external_id`` = DICOM PatientID."""
 
@@ -76,22 +89,8 @@ class Patient(models.Model):
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = _user_reference(_("created by"))
+    updated_by = _user_reference(_("updated by"))
 
     class Meta:
         verbose_name = _("patient")

@@ -137,10 +137,15 @@ def test_a_manager_cannot_deactivate_themself(login_client, manager):
     assert manager.is_active is True
 
 
+def reset_password(client, user, password1: str, password2: str):
+    return client.post(
+        f"/accounts/users/{user.pk}/password/", {"password1": password1, "password2": password2}
+    )
+
+
 def test_a_manager_resets_a_password(login_client, manager, member_a):
-    response = login_client(manager).post(
-        f"/accounts/users/{member_a.pk}/password/",
-        {"password1": "Nouveau-Secret-31", "password2": "Nouveau-Secret-31"},
+    response = reset_password(
+        login_client(manager), member_a, "Nouveau-Secret-31", "Nouveau-Secret-31"
     )
 
     assert response.status_code == 302
@@ -149,9 +154,8 @@ def test_a_manager_resets_a_password(login_client, manager, member_a):
 
 
 def test_mismatched_passwords_change_nothing(login_client, manager, member_a):
-    response = login_client(manager).post(
-        f"/accounts/users/{member_a.pk}/password/",
-        {"password1": "Nouveau-Secret-31", "password2": "Autre-Secret-31"},
+    response = reset_password(
+        login_client(manager), member_a, "Nouveau-Secret-31", "Autre-Secret-31"
     )
 
     assert response.status_code == 200

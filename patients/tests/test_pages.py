@@ -24,36 +24,36 @@ def as_(persona, personas, login_client) -> Client:
     return Client() if persona == "anonymous" else login_client(personas[persona])
 
 
-# Who gets what for patient_a (group A). 302 = sent to login.
-DETAIL_MATRIX = {
-    "anonymous": 302, "admin": 200, "member_a": 200, "member_b": 404,
-    "viewer_all": 200, "no_rights": 404,
+# Who gets what for patient_a (group A). 302 = sent to login (or, deleting, done).
+PAGE_MATRIX = {
+    #                                anonymous admin member_a member_b viewer_all no_rights
+    "who_sees_the_detail_page":      (302,     200,  200,     404,     200,       404),
+    "who_may_open_the_edit_page":    (302,     200,  200,     404,     403,       404),
+    "who_may_delete":                (302,     302,  403,     404,     403,       404),
+    "who_may_open_the_create_page":  (302,     200,  200,     200,     403,       403),
 }  # fmt: skip
-EDIT_MATRIX = {
-    "anonymous": 302, "admin": 200, "member_a": 200, "member_b": 404,
-    "viewer_all": 403, "no_rights": 404,
-}  # fmt: skip
+PERSONAS = ("anonymous", "admin", "member_a", "member_b", "viewer_all", "no_rights")
 
 
-@pytest.mark.parametrize(("persona", "expected"), DETAIL_MATRIX.items())
+def cases(page: str) -> list[tuple[str, int]]:
+    return list(zip(PERSONAS, PAGE_MATRIX[page], strict=True))
+
+
+@pytest.mark.parametrize(("persona", "expected"), cases("who_sees_the_detail_page"))
 def test_who_sees_the_detail_page(persona, expected, personas, login_client, patient_a):
     response = as_(persona, personas, login_client).get(f"/patients/{patient_a.pk}/")
 
     assert response.status_code == expected
 
 
-@pytest.mark.parametrize(("persona", "expected"), EDIT_MATRIX.items())
+@pytest.mark.parametrize(("persona", "expected"), cases("who_may_open_the_edit_page"))
 def test_who_may_open_the_edit_page(persona, expected, personas, login_client, patient_a):
     response = as_(persona, personas, login_client).get(f"/patients/{patient_a.pk}/edit/")
 
     assert response.status_code == expected
 
 
-@pytest.mark.parametrize(
-    ("persona", "expected"),
-    {"anonymous": 302, "admin": 302, "member_a": 403, "member_b": 404, "viewer_all": 403,
-     "no_rights": 404}.items(),
-)  # fmt: skip
+@pytest.mark.parametrize(("persona", "expected"), cases("who_may_delete"))
 def test_who_may_delete(persona, expected, personas, login_client, patient_a):
     response = as_(persona, personas, login_client).post(
         f"/patients/{patient_a.pk}/delete/", {"confirm": "yes"}
@@ -69,11 +69,7 @@ def test_delete_needs_post(login_client, admin, patient_a):
     assert login_client(admin).get(f"/patients/{patient_a.pk}/delete/").status_code == 405
 
 
-@pytest.mark.parametrize(
-    ("persona", "expected"),
-    {"anonymous": 302, "admin": 200, "member_a": 200, "member_b": 200, "viewer_all": 403,
-     "no_rights": 403}.items(),
-)  # fmt: skip
+@pytest.mark.parametrize(("persona", "expected"), cases("who_may_open_the_create_page"))
 def test_who_may_open_the_create_page(persona, expected, personas, login_client):
     assert as_(persona, personas, login_client).get("/patients/new/").status_code == expected
 

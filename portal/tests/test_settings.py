@@ -86,22 +86,13 @@ def test_manage_py_defaults_to_development_and_the_wsgi_app_to_production(tmp_pa
     }
     env["PORTAL_VAR_DIR"] = str(tmp_path)
 
-    manage = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    wsgi = subprocess.run(
-        [sys.executable, "-c", "import portal.wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    manage = run("manage.py", "check")
+    wsgi = run("-c", "import portal.wsgi")
 
     assert manage.returncode == 0, manage.stderr
     assert wsgi.returncode != 0

@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 class PortalPagination(PageNumberPagination):
@@ -9,3 +16,10 @@ class PortalPagination(PageNumberPagination):
     page_size = settings.LIST_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
+    """The page of ``rows`` the request asks for, serialized, with count and links."""
+    paginator = PortalPagination()
+    page: Any = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
