@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# The OHIF viewer (npm @ohif/app, pinned in orthanc_bridge/viewer_install.py), under var/ohif.
+# The OHIF viewer (npm @ohif/app, pinned in orthanc_bridge/viewer/install.py), under var/ohif.
 viewer: install
 	$(PY) -m orthanc_bridge.viewer.install --dir var/ohif
 

@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import checks  # noqa: F401  (registers the demo-password check)
-        from accounts.tokens import connect_signals
+        from accounts.signals import connect_signals
 
         connect_signals()

@@ -118,7 +118,7 @@ def _revoke_on_group_delete(sender: type[Group], instance: Group, **kwargs: Any)
     refresh_tokens_revoke(user_ids=list(instance.user_set.values_list("pk", flat=True)))
 
 
-def connect_signals() -> None:
+def connect_token_revocation() -> None:
     pre_save.connect(_remember_access_before_save, sender=User, dispatch_uid="tokens-pre-save")
     post_save.connect(_revoke_after_save, sender=User, dispatch_uid="tokens-post-save")
     m2m_changed.connect(

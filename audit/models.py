@@ -19,6 +19,8 @@ class Action(models.TextChoices):
     STUDY_DOWNLOAD = "study.download", _("Study downloaded")
     IMAGES_VIEW = "images.view", _("Images viewed")
     DICOM_STOW = "dicom.stow", _("DICOM stored by DICOMweb")
+    LOGIN = "user.login", _("Logged in")
+    LOGIN_FAILED = "user.login_failed", _("Login failed")
 
 
 class AuditEvent(models.Model):

@@ -239,8 +239,8 @@ AXES_USERNAME_CALLABLE = "accounts.services.login_throttle_key"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-# Successful logins go to the portal's audit trail; axes' access log would also open a
-# session for every API token login.
+# Logins and failed logins go to the portal's audit trail (accounts.signals); axes' access log
+# would also open a session for every API token login.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # Behind Nginx, the client address is in X-Forwarded-For; set when the proxy is trusted.

@@ -12,7 +12,8 @@ def test_every_french_message_is_translated_and_none_is_fuzzy():
     untranslated = [
         re.search(r'^msgid "(.*)"', e, re.M).group(1)
         for e in entries
-        if re.search(r'^msgstr(\[\d\])? ""$', e, re.M) and "msgid" in e
+        # An empty msgstr: `msgstr ""` with no continuation line (wrapped ones start that way).
+        if re.search(r'^msgstr(\[\d\])? ""\n(?!")', e + "\n", re.M) and "msgid" in e
     ]
     fuzzy = [e.splitlines()[-3:] for e in entries if "fuzzy" in e]
 
