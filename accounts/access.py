@@ -26,7 +26,7 @@ def require_account_manager(*, user) -> None:
 def _managed(model: type[Model], missing: Any) -> Callable[..., Any]:
     def for_management(*, actor, pk: int) -> Any:
         require_account_manager(user=actor)
-        found = model.objects.filter(pk=pk).first()
+        found = model._default_manager.filter(pk=pk).first()
         if found is None:
             raise NotFound(missing)
         return found

@@ -9,6 +9,7 @@ authorized. Who sees which patient is decided in one place: selectors.patient_vi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,7 @@ from patients.selectors import patient_visible_queryset
 from web.errors import Forbidden, NotFound
 
 
-def require_right(user, right: str, message: str | None = None) -> None:
+def require_right(user, right: str, message: Any = None) -> None:
     if not user.has_perm(right):
         raise Forbidden(message)
 
@@ -31,7 +32,7 @@ def patient_for_view(*, user, pk: int) -> Patient:
     return patient
 
 
-def _patient_needing(right: str, message: str | None = None) -> Callable[..., Patient]:
+def _patient_needing(right: str, message: Any = None) -> Callable[..., Patient]:
     """A fetch-and-authorize function: the patient if visible (else NotFound), and the right
     (else Forbidden)."""
 
