@@ -219,6 +219,7 @@ def test_the_page_upload_refuses_another_patients_uids(reused, two_groups, uploa
         f"/patients/{patient_b.pk}/dicom/",
         {"files": as_upload([intruder])},
         HTTP_ACCEPT="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     ).json()
 
     assert answer["stored"] == 0
