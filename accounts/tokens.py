@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from accounts.models import User
 
@@ -51,12 +52,25 @@ def refresh_rotate(raw: str) -> Rotated:
     except TokenError as exc:
         raise RefreshInvalid(str(exc)) from exc
     user_id = old.payload.get(api_settings.USER_ID_CLAIM)
-    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
-    if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
-        raise RefreshInvalid("no active account for this token")
-    expires_at = int(old["exp"])
-    old.blacklist()
+    if user_id is None:
+        raise RefreshInvalid("no user in this token")
+    with transaction.atomic():
+        # Locked: a password reset committing meanwhile waits, and then revokes what is minted.
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise RefreshInvalid("no active account for this token")
+        # A token minted before the current password (a reset raced a refresh) is refused.
+        if old.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise RefreshInvalid("the password changed since this token was issued")
+        # Checked again under the lock: two refreshes of one token both passed the first check.
+        jti = old[api_settings.JTI_CLAIM]
+        if BlacklistedToken.objects.filter(token__jti=jti).exists():
+            raise RefreshInvalid("this refresh token was already used")
+        old.blacklist()
+        return _rotated(user, expires_at=int(old["exp"]))
 
+
+def _rotated(user: User, *, expires_at: int) -> Rotated:
     new = RefreshToken.for_user(user)  # outstanding, with the current password's hash
     new["exp"] = expires_at
     OutstandingToken.objects.filter(jti=new[api_settings.JTI_CLAIM]).update(

@@ -203,3 +203,27 @@ def test_the_reset_api_validates_the_password(victim, admin_client):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert "password" in response.json()["errors"]
+
+
+def test_a_refresh_token_minted_before_a_password_change_is_refused(victim):
+    """As if a refresh had raced a reset: the token survived the revocation, not the check."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+
+    thief = logged_in_by_api(victim)
+    User.objects.filter(pk=victim.pk).update(password=make_password(NEW_PASSWORD))  # no signal
+
+    assert refresh_status(thief) == 401
+
+
+def test_a_refresh_token_is_used_once(victim):
+    client = logged_in_by_api(victim)
+    stolen = client.cookies["refresh_token"].value
+    assert refresh_status(client) == 200
+
+    replay = Client()
+    replay.cookies["refresh_token"] = stolen
+    replay.cookies["csrf_token"] = "x"
+
+    assert refresh(replay, "x").status_code == 401

@@ -1,6 +1,7 @@
 """The only code that talks HTTP to Orthanc (``http``), and its errors (``errors``)."""
 
 from orthanc_bridge.client.errors import (
+    OrthancDeadline,
     OrthancError,
     OrthancNotFound,
     OrthancRejected,
@@ -13,6 +14,7 @@ from orthanc_bridge.client.http import OrthancClient, deadline_in, get_client
 
 __all__ = [
     "OrthancClient",
+    "OrthancDeadline",
     "OrthancError",
     "OrthancNotFound",
     "OrthancRejected",

@@ -7,7 +7,7 @@ import re
 import requests
 from django.utils.translation import gettext_lazy
 
-from web.errors import ServiceUnavailable
+from web.errors import PortalError, ServiceUnavailable
 
 # One path segment Orthanc may be asked for: UIDs, Orthanc IDs, hex tags, words, frame lists.
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_,\-]+(?:\.[A-Za-z0-9_,\-]+)*")
@@ -53,17 +53,36 @@ class OrthancUnavailable(OrthancError, ServiceUnavailable):
         return self.reason or self.detail
 
 
-class OrthancRejected(OrthancError):
-    """Orthanc refused the request (4xx); ``status`` and Orthanc's message are kept."""
+class OrthancRejected(OrthancError, PortalError):
+    """Orthanc refused the request (4xx); its status and message are kept in ``orthanc_status``
+    and ``message``. Raised out of a view, it is a 502: the portal asked something the image
+    server would not do."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+    status, code = 502, "orthanc_rejected"
+    default_detail = gettext_lazy("The image server refused the request.")
+
+    def __init__(self, orthanc_status: int, message: str) -> None:
+        super().__init__()
+        self.orthanc_status = orthanc_status
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.orthanc_status} {self.message}"
 
 
 class OrthancNotFound(OrthancRejected):
-    pass
+    """Orthanc has no such resource: out of a view, the portal's 404."""
+
+    status, code = 404, "not_found"
+    default_detail = gettext_lazy("This image resource does not exist.")
+
+
+class OrthancDeadline(OrthancUnavailable):
+    """The request's own time (UPLOAD_BATCH_SECONDS, a search's bound) ran out while Orthanc
+    was still working: Orthanc is not unresponsive, this request is too long."""
+
+    code = "orthanc_deadline"
+    default_detail = gettext_lazy("The image server took too long for this request.")
 
 
 def orthanc_message(response: requests.Response) -> str:

@@ -33,6 +33,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from orthanc_bridge.client.errors import (
+    OrthancDeadline,
     OrthancNotFound,
     OrthancRejected,
     OrthancUnavailable,
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instances"}
 REQUEST_PROBE_TIMEOUT = 1.0
+DEADLINE_TOLERANCE = 1.0
 
 
 def _cache_get(key: str) -> Any:
@@ -89,7 +91,7 @@ class OrthancClient:
         retry = Retry(
             total=2,
             connect=2,
-            read=0,
+            read=False,  # a read timeout is raised as it is, never retried
             backoff_factor=0.2,
             status_forcelist=(502, 503, 504),
             allowed_methods=frozenset({"GET", "HEAD"}),
@@ -157,16 +159,26 @@ class OrthancClient:
         """One HTTP call; connection failures, timeouts and Orthanc's 5xx become
         OrthancUnavailable. ``deadline`` (time.monotonic()) caps the read timeout."""
         url = f"{self.base_url}{safe_path(path)}"
+        cut_by_deadline = False
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise OrthancUnavailable(f"No time left to ask Orthanc for {method} {path}.")
+                raise OrthancDeadline(f"No time left to ask Orthanc for {method} {path}.")
+            # A call that could still wait (almost) the whole read timeout and got no answer
+            # says Orthanc is unresponsive; one cut short by the deadline says nothing of it.
+            cut_by_deadline = remaining < timeout[1] - DEADLINE_TOLERANCE
             timeout = (min(timeout[0], remaining), min(timeout[1], remaining))
         self._fail_fast()
         try:
             response = self.session.request(
                 method, url, timeout=timeout, stream=stream, allow_redirects=False, **kwargs
             )
+        except requests.ReadTimeout as exc:
+            if cut_by_deadline:
+                # The request ran out of its own time; Orthanc may be busy, not hung.
+                raise OrthancDeadline(f"{method} {path} ran past its deadline") from exc
+            self.mark_unresponsive(f"{method} {path}: {exc}")
+            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             self.mark_unresponsive(f"{method} {path}: {exc}")
             raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
@@ -222,7 +234,10 @@ class OrthancClient:
             if item.get("Type") != level:
                 continue
             resource = RESOURCE_FOLDERS[level]
-            patient = self.get_json(f"/{resource}/{item['ID']}/patient", deadline=deadline)
+            try:
+                patient = self.get_json(f"/{resource}/{item['ID']}/patient", deadline=deadline)
+            except OrthancNotFound:
+                continue  # deleted between the lookup and now
             patient_ids.add(patient.get("MainDicomTags", {}).get("PatientID", ""))
         return patient_ids
 

@@ -1,7 +1,8 @@
 """Who makes a DICOMweb request, and may they: identity and cached access decisions.
 
 Callers are identified by ``Authorization: Bearer <access token>`` or the session cookie.
-A study's decision (orthanc_bridge.access.study_for_viewing) is cached per (user, study) for
+A study's decision (orthanc_bridge.access.study_for_viewing) is cached per (credential, study)
+for
 DICOMWEB_DECISION_SECONDS together with the patient it found, so a viewer's hundreds of frame
 requests cost no database query with a token, and recording "images viewed" needs no second
 lookup. Removing a user from a group, or deactivating them, takes effect within that bound.
@@ -9,6 +10,7 @@ lookup. Removing a user from a group, or deactivating them, takes effect within 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -35,8 +37,13 @@ class Caller:
     """Who makes the request. The user row is read only when it is needed (a decision not in
     the cache, an audit event to write)."""
 
-    def __init__(self, user_id: int, *, token: Any = None, user: Any = None) -> None:
+    def __init__(
+        self, user_id: int, *, credential: str, token: Any = None, user: Any = None
+    ) -> None:
         self.user_id = user_id
+        # What decisions are cached under: this token (its jti) or this session, never the user
+        # alone, so a revoked token's decision is never reused by another credential.
+        self.credential = credential
         self.token = token
         self._user = user
 
@@ -71,22 +78,29 @@ def identify(request: HttpRequest) -> Caller:
             user_id = int(str(token[api_settings.USER_ID_CLAIM]))
         except (AuthenticationFailed, KeyError, ValueError, TypeError) as exc:
             raise TokenInvalid(_drf_detail(exc), headers=LOGIN_HINT) from exc
-        return Caller(user_id, token=token)
+        jti = str(token.get(api_settings.JTI_CLAIM, ""))
+        return Caller(user_id, credential=f"token:{jti}", token=token)
     user = getattr(request, "user", AnonymousUser())
     if not user.is_authenticated:
         raise NotAuthenticated(
             _("Log in, or send Authorization: Bearer <token>."), headers=LOGIN_HINT
         )
-    return Caller(int(str(user.pk)), user=user)
+    session = hashlib.sha256((request.session.session_key or "").encode()).hexdigest()[:32]
+    return Caller(int(str(user.pk)), credential=f"session:{session}", user=user)
 
 
 def study_owner(caller: Caller, study_uid: str) -> StudyOwner:
-    """The patient of the study if the caller may view it; the cached refusal raised again."""
-    key = f"dicomweb:decision:{caller.user_id}:{study_uid}"
+    """The patient of the study if the caller may view it; the cached refusal raised again.
+
+    Only decisions about the study are cached (allowed, forbidden, hidden, conflict): a caller
+    who cannot be authenticated is refused afresh on every request.
+    """
+    key = f"dicomweb:decision:{caller.credential}:{study_uid}"
     decision = cache.get(key)
     if decision is None:
+        user = caller.user()  # an authentication failure is raised here, never cached
         try:
-            owner = study_for_viewing(user=caller.user(), study_uid=study_uid)
+            owner = study_for_viewing(user=user, study_uid=study_uid)
             decision = ("allowed", owner.pk, owner.external_id)
         except PortalError as refusal:
             if refusal.status >= 500:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from audit.models import Action
 from orthanc_bridge.access import require_image_uploader
 from orthanc_bridge.ingest.pipeline import REJECTED, IngestReport, ingest
-from orthanc_bridge.ingest.sources import RequestInvalid, multipart_parts
+from orthanc_bridge.ingest.sources import (
+    RequestInvalid,
+    multipart_boundary,
+    multipart_parts,
+    spool_body,
+)
 from web.errors import BadRequest, UnsupportedMediaType
 
 
@@ -18,14 +24,23 @@ def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
     """Store the instances of a STOW-RS request; each is checked like an upload, and names its
     own patient, who must be one the user may upload to."""
     require_image_uploader(user=user)
+    content_type = request.headers.get("Content-Type", "")
     try:
-        parts = multipart_parts(request, request.headers.get("Content-Type", ""))  # type: ignore[arg-type]
+        multipart_boundary(content_type)
     except RequestInvalid as exc:
         raise UnsupportedMediaType(str(exc), code="invalid") from exc
+    # The body is spooled first: the time a slow client takes to send it is not the time the
+    # request may spend on Orthanc (UPLOAD_BATCH_SECONDS).
     try:
-        report = ingest(actor=user, parts=parts, action=Action.DICOM_STOW, study_uid=study_uid)
-    except RequestInvalid as exc:
-        raise BadRequest(str(exc), code="invalid") from exc
+        body = spool_body(request, max_bytes=settings.UPLOAD_MAX_BODY_BYTES)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="too_large") from exc
+    with body:
+        try:
+            parts = multipart_parts(body, content_type)
+            report = ingest(actor=user, parts=parts, action=Action.DICOM_STOW, study_uid=study_uid)
+        except RequestInvalid as exc:  # no part at all
+            raise BadRequest(str(exc), code="invalid") from exc
     base_url = f"{request.scheme}://{request.get_host()}/dicom-web"
     return HttpResponse(
         json.dumps(dicom_json(report, base_url=base_url, study_uid=study_uid)),

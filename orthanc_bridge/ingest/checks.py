@@ -67,7 +67,12 @@ class UidOwners:
                     )
                     % {"tag": label, "uid": uid},
                 )
-        for uid, level in ((identity.study_uid, "Study"), (identity.series_uid, "Series")):
+        for uid, level in (
+            (identity.study_uid, "Study"),
+            (identity.series_uid, "Series"),
+            (identity.sop_instance_uid, "Instance"),
+        ):
+            # Later instances of this request see this one as stored under this PatientID.
             self.known[(level, uid)].add(identity.patient_id)
 
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import audit_record
 from orthanc_bridge.client import (
+    OrthancDeadline,
     OrthancError,
     OrthancRejected,
     OrthancUnavailable,
@@ -137,7 +138,6 @@ class Sender:
         if self.report.orthanc_unavailable:
             reason = _("Not sent: the image server became unavailable.")
         elif time.monotonic() >= self.deadline:
-            self.report.orthanc_unavailable = True
             reason = _(
                 "Not sent: the upload took longer than %(seconds)s s; send this file again."
             ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
@@ -155,16 +155,9 @@ class Sender:
         outcome = self.report.files[index]
         try:
             answer = future.result()
-        except OrthancRejected as exc:
+        except (OrthancError, ValueError) as exc:
             outcome.status, outcome.failure = REJECTED, FAILURE_PROCESSING
-            outcome.reason = _("The image server refused the file: %(error)s") % {
-                "error": exc.message
-            }
-            return
-        except OrthancUnavailable:
-            self.report.orthanc_unavailable = True
-            outcome.status, outcome.failure = REJECTED, FAILURE_PROCESSING
-            outcome.reason = _("Not stored: the image server is unavailable.")
+            outcome.reason = not_stored_because(exc, self.report)
             return
         outcome.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
 
@@ -175,6 +168,21 @@ class Sender:
     def close(self) -> None:
         self.finish_pending()
         self.pool.shutdown(wait=True)
+
+
+def not_stored_because(error: Exception, report: IngestReport) -> str:
+    """Why a file did not reach Orthanc, in words; an unavailable Orthanc stops the sending."""
+    if isinstance(error, OrthancDeadline):
+        return _(
+            "Not confirmed within %(seconds)s s: send this file again (a file already stored "
+            "is recognised)."
+        ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
+    if isinstance(error, OrthancUnavailable):
+        report.orthanc_unavailable = True
+        return _("Not stored: the image server is unavailable.")
+    if isinstance(error, OrthancRejected):
+        return _("The image server refused the file: %(error)s") % {"error": error.message}
+    return _("The image server's answer could not be read.")
 
 
 def _size(fileobj: IO[bytes]) -> int:
@@ -218,10 +226,8 @@ def ingest(
             except Refused as exc:
                 report.reject(part.name, str(exc), exc.failure, exc.identity)
                 continue
-            except OrthancError:
-                report.orthanc_unavailable = True
-                reason = _("Not stored: the image server is unavailable.")
-                report.reject(part.name, reason, FAILURE_PROCESSING)
+            except OrthancError as exc:
+                report.reject(part.name, not_stored_because(exc, report), FAILURE_PROCESSING)
                 continue
             touched[owner.pk] = owner
             sender.send(FileOutcome(part.name, PENDING, identity=identity), part.file)

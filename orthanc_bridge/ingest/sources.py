@@ -155,13 +155,27 @@ def multipart_boundary(content_type: str) -> bytes:
     raise RequestInvalid("The multipart/related Content-Type has no boundary.")
 
 
-def multipart_parts(stream: IO[bytes], content_type: str) -> Iterator[Part]:
+def multipart_parts(stream: IO[bytes], content_type: str) -> Iterator[Part | Rejection]:
     """The parts of a multipart body, read from ``stream`` in chunks, each spooled.
 
-    The boundary is checked before the first part is read: a bad Content-Type raises at once.
+    The boundary is checked before the first part is read: a bad Content-Type raises at once;
+    a body with no part at all raises RequestInvalid. A body that breaks off after some parts
+    ends with a Rejection, so what was stored before is still reported.
     """
     boundary = multipart_boundary(content_type)
-    return _parts(stream, boundary)
+    return _until_broken(_parts(stream, boundary))
+
+
+def _until_broken(parts: Iterator[Part]) -> Iterator[Part | Rejection]:
+    number = 0
+    try:
+        for part in parts:
+            number += 1
+            yield part
+    except RequestInvalid as exc:
+        if number == 0:
+            raise
+        yield Rejection(f"part {number + 1}", str(exc))
 
 
 def _parts(stream: IO[bytes], boundary: bytes, chunk: int = COPY_CHUNK) -> Iterator[Part]:

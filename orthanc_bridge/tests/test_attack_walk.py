@@ -321,3 +321,81 @@ def test_thumbnails_and_zips_take_only_ids_of_the_patients_own_studies(
 @pytest.fixture
 def patient_a_record(two_groups):
     return PatientFactory._meta.model.objects.get(external_id="CARDIO-001")
+
+
+@pytest.mark.django_db
+def test_one_stow_request_cannot_store_one_sop_uid_under_two_patients(
+    two_groups, group_a, uploader_b, api_token, orthanc
+):
+    uploader_b.groups.add(group_a)  # may upload to both patients
+    first = demo_study(patient_id="RADIO-001", ct_count=1, mr_count=0)[0]
+    twin = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    dataset = pydicom.dcmread(io.BytesIO(twin.content))
+    dataset.SOPInstanceUID = first.sop_uid
+    dataset.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.UID(first.sop_uid)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    twin = SampleInstance(
+        "twin.dcm", buffer.getvalue(), twin.study_uid, twin.series_uid, first.sop_uid
+    )
+    body, content_type = stow_body([first, twin])
+
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {api_token(uploader_b)}").post(
+        "/dicom-web/studies", body, content_type=content_type
+    )
+
+    assert response.status_code == 202
+    failed = response.json()["00081198"]["Value"]
+    assert failed[0]["00081197"]["Value"] == [0x0111]
+    assert (
+        orthanc.find_studies({"PatientID": "CARDIO-001"})[0]["MainDicomTags"]["StudyInstanceUID"]
+        != twin.study_uid
+    )
+
+
+@pytest.mark.django_db
+def test_a_stow_body_cut_after_a_part_reports_what_was_stored(
+    two_groups, uploader_b, api_token, orthanc
+):
+    honest = demo_study(patient_id="RADIO-001", ct_count=1, mr_count=0)
+    body, content_type = stow_body(honest)
+    # The closing delimiter never comes: a second part starts and the body breaks off.
+    unfinished = b"--b0undary-preview\r\nContent-Type: application/dicom\r\n\r\nDICM-cut"
+    cut = body[: body.rindex(b"--b0undary-preview--")] + unfinished
+
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {api_token(uploader_b)}").post(
+        "/dicom-web/studies", cut, content_type=content_type
+    )
+
+    answer = response.json()
+    assert response.status_code == 202, answer
+    assert [i["00081155"]["Value"][0] for i in answer["00081199"]["Value"]] == [honest[0].sop_uid]
+    assert "not terminated" in answer["00081198"]["Value"][0]["00000902"]["Value"][0]
+
+
+@pytest.mark.django_db
+def test_a_bad_token_does_not_lock_out_the_users_session(two_groups, member_b, api_token):
+    _, study_b = two_groups
+    url = f"/dicom-web/studies/{study_b[0].study_uid}/metadata"
+
+    forged = Client(HTTP_AUTHORIZATION="Bearer not-a-token").get(url)
+    session = Client()
+    session.force_login(member_b)
+
+    assert forged.status_code == 401
+    assert forged["WWW-Authenticate"].startswith("Bearer")
+    assert session.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_decision_cached_for_one_token_is_not_reused_for_another(
+    two_groups, member_b, group_b, api_token
+):
+    _, study_b = two_groups
+    url = f"/dicom-web/studies/{study_b[0].study_uid}/metadata"
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {api_token(member_b)}").get(url).status_code == 200
+
+    member_b.groups.remove(group_b)
+    fresh = Client(HTTP_AUTHORIZATION=f"Bearer {api_token(member_b)}")
+
+    assert fresh.get(url).status_code == 403

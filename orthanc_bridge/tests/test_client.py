@@ -41,7 +41,7 @@ def test_wrong_credentials_are_rejected(orthanc_server):
 
     with pytest.raises(OrthancRejected) as info:
         client.system()
-    assert info.value.status == 401
+    assert info.value.orthanc_status == 401
 
 
 def test_a_closed_port_is_unavailable():

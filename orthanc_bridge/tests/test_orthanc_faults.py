@@ -277,3 +277,14 @@ def test_a_stream_cut_by_a_crashed_orthanc_ends_in_an_error_not_a_clean_end(
         assert received < sum(len(i.content) for i in volume)
     finally:
         server.stop()
+
+
+def test_a_request_out_of_its_own_time_does_not_mark_orthanc_unresponsive(orthanc, freeze):
+    from orthanc_bridge.client import OrthancDeadline, deadline_in
+
+    client = get_client()
+    freeze()
+
+    with pytest.raises(OrthancDeadline):
+        client.get_json("/system", deadline=deadline_in(0.3))
+    assert not client.known_unresponsive()
