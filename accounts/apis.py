@@ -215,8 +215,8 @@ class UserListApi(APIView):
     @extend_schema(request=UserCreateInput, responses={201: UserOutput}, summary="Create a user")
     def post(self, request: Request) -> Response:
         require_account_manager(user=request.user)
-        data = validated_input(UserCreateInput, request)
-        user = services.user_create(actor=request.user, **data)
+        fields = validated_input(UserCreateInput, request)
+        user = services.user_create(actor=request.user, **fields)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -273,8 +273,8 @@ class GroupListApi(APIView):
     @extend_schema(request=GroupCreateInput, responses={201: GroupOutput}, summary="Create a group")
     def post(self, request: Request) -> Response:
         require_account_manager(user=request.user)
-        data = validated_input(GroupCreateInput, request)
-        group = services.group_create(actor=request.user, **data)
+        fields = validated_input(GroupCreateInput, request)
+        group = services.group_create(actor=request.user, **fields)
         return Response(GroupOutput(group).data, status=status.HTTP_201_CREATED)
 
 

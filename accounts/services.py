@@ -136,6 +136,15 @@ def user_create(
 
 
 @transaction.atomic
+def user_set_password(*, actor: Actor, user: User, password: str) -> User:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, action=Action.USER_PASSWORD, obj=user)
+    return user
+
+
+@transaction.atomic
 def user_update(
     *,
     actor: Actor,
@@ -162,15 +171,6 @@ def user_update(
         groups = list(groups)
         user.groups.set(groups)
     _audit_change(actor, Action.USER_UPDATE, user, before, user_snapshot(user, groups))
-    return user
-
-
-@transaction.atomic
-def user_set_password(*, actor: Actor, user: User, password: str) -> User:
-    validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_record(actor=actor, action=Action.USER_PASSWORD, obj=user)
     return user
 
 

@@ -46,8 +46,8 @@ class PatientListApi(APIView):
     @extend_schema(request=PatientInput, responses={201: PatientOutput}, summary="Create a patient")
     def post(self, request: Request) -> Response:
         access.require_patient_add(user=request.user)
-        data = validated_input(PatientInput, request)
-        patient = services.patient_create(actor=request.user, **data)
+        fields = validated_input(PatientInput, request)
+        patient = services.patient_create(actor=request.user, **fields)
         return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)
 
 

@@ -48,6 +48,8 @@ class PortalError(Exception):
 
 
 class BadRequest(PortalError):
+    """A request that cannot be understood: a bad parameter, an unreadable body."""
+
     status, code = 400, "bad_request"
     default_detail = gettext_lazy("The request could not be understood.")
 
@@ -58,11 +60,16 @@ class NotAuthenticated(PortalError):
 
 
 class Forbidden(PortalError):
+    """The user is known and sees the object, but lacks the right for this action."""
+
     status, code = 403, "permission_denied"
     default_detail = gettext_lazy("You do not have the right to do this.")
 
 
 class NotFound(PortalError):
+    """No such object, or one the user may not see: its existence must not leak, so both are
+    the same answer."""
+
     status, code = 404, "not_found"
     default_detail = gettext_lazy("This page does not exist.")
 
