@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import requests
 from django.utils.translation import gettext_lazy
@@ -45,8 +46,8 @@ class OrthancUnavailable(OrthancError, ServiceUnavailable):
     code = "orthanc_unavailable"
     default_detail = gettext_lazy("The image server is unavailable. Try again shortly.")
 
-    def __init__(self, reason: str = "") -> None:
-        super().__init__()
+    def __init__(self, reason: str = "", **answer: Any) -> None:
+        super().__init__(**answer)
         self.reason = reason
 
     def __str__(self) -> str:

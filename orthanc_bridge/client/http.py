@@ -1,19 +1,13 @@
-"""The only place that talks HTTP to Orthanc.
+"""The only place that talks HTTP to Orthanc: one pooled session per process, and three
+guarantees for every call.
 
-One pooled ``requests.Session`` per process; Orthanc's errors turned into the bridge's own
-exceptions so callers never see ``requests``. Three guarantees hold for every call:
-
-- **Paths are safe.** A path is sent only if each of its segments is made of the characters of
-  DICOM UIDs, Orthanc IDs, tags and plain words: no empty, ``.`` or ``..`` segment, no ``%``, so
-  nothing a caller built from user input can climb out of the resource it names. Redirects from
-  Orthanc are never followed.
-- **Waiting is bounded.** Every call has a connect timeout and a read timeout of
-  ``ORTHANC_TIMEOUT_SECONDS`` (also the idle timeout of streams), an optional absolute deadline,
-  and no retry after a read timeout.
-- **A hung Orthanc fails fast.** When Orthanc does not answer in time (or cannot be reached),
-  it is marked unresponsive in the shared cache; later calls raise ``OrthancUnavailable`` at once,
-  except one probe of ``/system`` every ``ORTHANC_PROBE_SECONDS``, which clears the mark as soon
-  as Orthanc answers again (the health check probes and clears it too).
+- **Paths are safe** (``errors.safe_path``): nothing built from user input can climb out of the
+  resource it names; redirects from Orthanc are never followed.
+- **Waiting is bounded:** a read timeout of ``ORTHANC_TIMEOUT_SECONDS`` (also the idle timeout
+  of streams), an optional absolute deadline, and no retry after a read timeout.
+- **A hung Orthanc fails fast:** once it does not answer in time it is marked unresponsive in
+  the shared cache; later calls raise ``OrthancUnavailable`` at once, but for one probe of
+  ``/system`` every ``ORTHANC_PROBE_SECONDS`` (and the health check's), until it answers again.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -52,10 +51,8 @@ class PatientDicomUploadApi(APIView):
             for part in parts:
                 part.file.close()
         if report.orthanc_unavailable:
-            # What was stored before Orthanc went away stays; the report says which files.
-            unavailable = OrthancUnavailable()
-            answer = {"detail": unavailable.detail, "code": unavailable.code, **report.as_dict()}
-            return Response(answer, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            # What was stored before Orthanc went away stays; the 503 says which files.
+            raise OrthancUnavailable("upload interrupted", extra=report.as_dict())
         return Response(report.as_dict())
 
 

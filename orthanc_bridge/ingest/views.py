@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import Action
+from orthanc_bridge.client import OrthancUnavailable
 from orthanc_bridge.ingest.pipeline import ingest
 from orthanc_bridge.ingest.sources import Part, expand_zips
 from patients.access import patient_for_upload
@@ -29,7 +30,10 @@ def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, parts=expand_zips(parts), action=Action.DICOM_UPLOAD, patient=patient
     )
     if wants_json(request):
-        return JsonResponse(report.as_dict(), status=503 if report.orthanc_unavailable else 200)
+        if report.orthanc_unavailable:
+            # What was stored before Orthanc went away stays; the 503 says which files.
+            raise OrthancUnavailable("upload interrupted", extra=report.as_dict())
+        return JsonResponse(report.as_dict())
     return render(
         request, "orthanc_bridge/upload_result.html", {"patient": patient, "report": report}
     )
