@@ -1,4 +1,5 @@
-"""The only code that talks HTTP to Orthanc (``http``), and its errors (``errors``)."""
+"""The only code that talks HTTP to Orthanc (``http``), what it may send (``paths``), and its
+errors (``errors``)."""
 
 from orthanc_bridge.client.errors import (
     OrthancDeadline,
@@ -6,11 +7,10 @@ from orthanc_bridge.client.errors import (
     OrthancNotFound,
     OrthancRejected,
     OrthancUnavailable,
-    UnsafePath,
     orthanc_message,
-    safe_path,
 )
 from orthanc_bridge.client.http import OrthancClient, deadline_in, get_client
+from orthanc_bridge.client.paths import UnsafePath, literal_query, safe_path
 
 __all__ = [
     "OrthancClient",
@@ -22,6 +22,7 @@ __all__ = [
     "UnsafePath",
     "deadline_in",
     "get_client",
+    "literal_query",
     "orthanc_message",
     "safe_path",
 ]

@@ -1,35 +1,13 @@
-"""The Orthanc client's errors, and the rule of which paths may be sent to Orthanc."""
+"""The Orthanc client's errors: what callers catch, and what views let the portal render."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import requests
 from django.utils.translation import gettext_lazy
 
 from web.errors import PortalError, ServiceUnavailable
-
-# One path segment Orthanc may be asked for: UIDs, Orthanc IDs, hex tags, words, frame lists.
-SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_,\-]+(?:\.[A-Za-z0-9_,\-]+)*")
-
-
-class UnsafePath(ValueError):
-    """A path that could leave the resource it names; never sent to Orthanc."""
-
-
-def safe_path(path: str) -> str:
-    """``path`` unchanged if every segment is safe (see SAFE_SEGMENT), else UnsafePath.
-
-    Dots may only separate characters (as in a UID), so ``.``, ``..`` and ``.x`` are refused;
-    ``%`` is refused, so no encoded form of them can reach Orthanc's own decoding either.
-    """
-    if not path.startswith("/"):
-        raise UnsafePath(f"not an absolute path: {path!r}")
-    segments = path[1:].split("/")
-    if not all(SAFE_SEGMENT.fullmatch(segment) for segment in segments):
-        raise UnsafePath(f"unsafe path for Orthanc: {path!r}")
-    return path
 
 
 class OrthancError(Exception):

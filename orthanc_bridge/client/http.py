@@ -32,8 +32,8 @@ from orthanc_bridge.client.errors import (
     OrthancRejected,
     OrthancUnavailable,
     orthanc_message,
-    safe_path,
 )
+from orthanc_bridge.client.paths import literal_query, safe_path
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +163,14 @@ class OrthancClient:
             cut_by_deadline = remaining < timeout[1] - DEADLINE_TOLERANCE
             timeout = (min(timeout[0], remaining), min(timeout[1], remaining))
         self._fail_fast()
+        query = literal_query(kwargs.pop("params", None) or [])
+        prepared = self.session.prepare_request(requests.Request(method, url, **kwargs))
+        if query:
+            # Set after preparing: requests would re-encode it (``^`` becomes ``%5E``).
+            prepared.url = f"{prepared.url}?{query}"
         try:
-            response = self.session.request(
-                method, url, timeout=timeout, stream=stream, allow_redirects=False, **kwargs
+            response = self.session.send(
+                prepared, timeout=timeout, stream=stream, allow_redirects=False
             )
         except requests.ReadTimeout as exc:
             if cut_by_deadline:
@@ -295,11 +300,8 @@ class OrthancClient:
         data: Any = None,
         deadline: float | None = None,
     ) -> requests.Response:
-        """A streamed request whose 4xx answers are returned, not raised (DICOMweb passes them on).
-
-        Connection failures, timeouts and 5xx still raise OrthancUnavailable. The read timeout
-        is also the idle timeout of the stream.
-        """
+        """A streamed request whose 4xx answers are returned, not raised (DICOMweb passes them on);
+        failures, timeouts and 5xx still raise. The read timeout is the stream's idle timeout."""
         return self._send(
             method,
             path,

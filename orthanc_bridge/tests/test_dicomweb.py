@@ -317,3 +317,39 @@ def test_a_token_of_a_deactivated_user_is_refused(client, api_token, member_a, s
     )
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"PatientName": "Patient*"},
+        {"PatientName": "Patien?^POC"},
+        {"PatientID": "CARDIO-00*"},
+        {"PatientName": "Patient^*"},
+    ],
+)
+def test_wildcard_searches_reach_orthanc_as_wildcards(query, member_a, stored):
+    study_a, _ = stored
+    client = Client()
+    client.force_login(member_a)
+
+    answer = client.get("/dicom-web/studies", query).json()
+
+    assert [s["0020000D"]["Value"][0] for s in answer] == [study_a[0].study_uid]
+
+
+def test_rendered_parameters_with_commas_work(member_a, stored):
+    study_a, _ = stored
+    ct = study_a[0]
+    client = Client()
+    client.force_login(member_a)
+    url = f"/dicom-web/studies/{ct.study_uid}/series/{ct.series_uid}/instances/{ct.sop_uid}"
+
+    response = client.get(
+        f"{url}/rendered",
+        {"window": "40,400,linear", "viewport": "64,64"},
+        HTTP_ACCEPT="image/jpeg",
+    )
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
