@@ -16,8 +16,9 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
 PREAMBLE_LENGTH = 128
-# Orthanc indexes instances by these; a file without them is cut short or not an image.
-REQUIRED_TAGS = ["SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
+# Orthanc indexes instances by the UIDs, and STOW-RS requires the SOP Class: a file without
+# them is cut short or not an image.
+REQUIRED_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
 
 
 class DicomRejected(Exception):

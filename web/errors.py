@@ -36,12 +36,15 @@ class PortalError(Exception):
         detail: Any = None,
         *,
         code: str | None = None,
+        status: int | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.detail = str(detail if detail is not None else self.default_detail)
         if code is not None:
             self.code = code
+        if status is not None:
+            self.status = status
         self.headers = headers or {}
         self.extra = extra or {}
         super().__init__(self.detail)

@@ -92,8 +92,8 @@ def identify(request: HttpRequest) -> Caller:
 def study_owner(caller: Caller, study_uid: str) -> StudyOwner:
     """The patient of the study if the caller may view it; the cached refusal raised again.
 
-    Only decisions about the study are cached (allowed, forbidden, hidden, conflict): a caller
-    who cannot be authenticated is refused afresh on every request.
+    Only decisions about an existing study are cached (allowed, forbidden, conflict): a caller
+    who cannot be authenticated, or a study not found, is asked afresh on every request.
     """
     key = f"dicomweb:decision:{caller.credential}:{study_uid}"
     decision = cache.get(key)
@@ -103,8 +103,10 @@ def study_owner(caller: Caller, study_uid: str) -> StudyOwner:
             owner = study_for_viewing(user=user, study_uid=study_uid)
             decision = ("allowed", owner.pk, owner.external_id)
         except PortalError as refusal:
-            if refusal.status >= 500:
-                raise  # Orthanc unavailable: nothing to remember
+            if refusal.status >= 500 or refusal.status == 404:
+                # Orthanc unavailable: nothing to remember. Not found: the study may be stored
+                # a second later (STOW, a modality), and must then be found at once.
+                raise
             decision = ("refused", type(refusal), refusal.detail, refusal.code)
         cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
     if decision[0] == "allowed":

@@ -139,23 +139,21 @@ def upstream_headers(request: HttpRequest) -> dict[str, str]:
     }
     if accept := request.headers.get("Accept"):
         headers["Accept"] = accept
-    if "/frames/" in request.path and _accepts_any_type(accept):
-        # "Any type" (dicomweb-client's default) is refused by Orthanc's plugin 1.7; the frames
-        # as stored are a valid answer to it.
-        headers["Accept"] = FRAMES_AS_STORED
+        if _frames_of_any_type(request.path, accept):
+            # 'type="*/*"' (dicomweb-client's default) is refused by Orthanc's plugin 1.7; the
+            # frames as stored are a valid answer to it. No Accept, "*/*" or a bare
+            # "multipart/related" are left to Orthanc: Explicit VR Little Endian, as PS3.18 says.
+            headers["Accept"] = FRAMES_AS_STORED
     return headers
 
 
 FRAMES_AS_STORED = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
 
 
-def _accepts_any_type(accept: str | None) -> bool:
-    if not accept:
-        return True
-    normalized = accept.replace(" ", "").lower()
-    return normalized in {"*/*", "multipart/related", 'multipart/related;type="*/*"'} or (
-        'type="*/*"' in normalized
-    )
+def _frames_of_any_type(path: str, accept: str) -> bool:
+    if "/frames/" not in path or path.rstrip("/").endswith("/rendered"):
+        return False
+    return 'type="*/*"' in accept.replace(" ", "").lower()
 
 
 class StreamBroken(Exception):
@@ -222,15 +220,16 @@ def orthanc_refusal(upstream) -> PortalError:
         message = orthanc_message(upstream)
     finally:
         upstream.close()
-    error = PortalError(
-        _("The image server refused: %(message)s") % {"message": message}, code="orthanc_rejected"
+    return PortalError(
+        _("The image server refused: %(message)s") % {"message": message},
+        code="orthanc_rejected",
+        status=upstream.status_code,
     )
-    error.status = upstream.status_code
-    return error
 
 
 def qido(request: HttpRequest, route: Route, user: Any) -> HttpResponse:
     """Fetch matches from Orthanc page by page, keep the visible ones, apply limit/offset."""
+    _require_json_answer(request)
     try:
         offset = max(0, int(request.GET.get("offset", 0)))
         limit = int(request.GET["limit"]) if "limit" in request.GET else None
@@ -275,7 +274,29 @@ def qido(request: HttpRequest, route: Route, user: Any) -> HttpResponse:
             break
         upstream_offset += UPSTREAM_PAGE
     result = kept[offset : offset + limit if limit is not None else None]
+    if route.kind != "qido-studies" and not _asked_for(request, PATIENT_ID_TAG):
+        # Asked of Orthanc for the filter only: not an attribute of series or instance answers.
+        for item in result:
+            item.pop(PATIENT_ID_TAG, None)
     return HttpResponse(json.dumps(result), content_type="application/dicom+json")
+
+
+def _asked_for(request: HttpRequest, tag: str) -> bool:
+    fields = {f for value in request.GET.getlist("includefield") for f in value.split(",")}
+    return bool(fields & {tag, "PatientID", "all"})
+
+
+def _require_json_answer(request: HttpRequest) -> None:
+    """Filtered answers are written here, in DICOM JSON only: XML is refused, not mislabelled."""
+    accept = request.headers.get("Accept", "")
+    if accept and not any(
+        kind in accept for kind in ("application/dicom+json", "application/json", "*/*")
+    ):
+        raise PortalError(
+            _("Searches are answered in application/dicom+json only."),
+            code="not_acceptable",
+            status=406,
+        )
 
 
 def _tag_value(item: dict, tag: str) -> str:

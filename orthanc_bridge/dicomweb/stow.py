@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import Action
 from orthanc_bridge.access import require_image_uploader
+from orthanc_bridge.dicom_checks import DicomIdentity
 from orthanc_bridge.ingest.pipeline import REJECTED, IngestReport, ingest
 from orthanc_bridge.ingest.sources import (
     RequestInvalid,
@@ -57,26 +58,31 @@ def status_code(report: IngestReport) -> int:
 
 
 def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[str, Any]:
+    """The Store Instances Response Module: the study's RetrieveURL (Type 2: empty when the
+    request named no study and its instances span several), each stored instance with its own
+    RetrieveURL, each refused one with its FailureReason."""
+
     def item(sop_class: str, sop_instance: str) -> dict[str, Any]:
         return {
             "00081150": {"vr": "UI", "Value": [sop_class]} if sop_class else {"vr": "UI"},
             "00081155": {"vr": "UI", "Value": [sop_instance]} if sop_instance else {"vr": "UI"},
         }
 
-    body: dict[str, Any] = {}
-    kept = [f for f in report.files if f.status != REJECTED and f.identity is not None]
+    kept = [f.identity for f in report.files if f.status != REJECTED and f.identity is not None]
+    studies = {identity.study_uid for identity in kept} | ({study_uid} if study_uid else set())
+    study_url = f"{base_url}/studies/{next(iter(studies))}" if len(studies) == 1 else ""
+    body: dict[str, Any] = {
+        "00081190": {"vr": "UR", "Value": [study_url]} if study_url else {"vr": "UR"}
+    }
     if kept:
         body["00081199"] = {
             "vr": "SQ",
             "Value": [
                 {
-                    **item(f.identity.sop_class_uid, f.identity.sop_instance_uid),  # type: ignore[union-attr]
-                    "00081190": {
-                        "vr": "UR",
-                        "Value": [f"{base_url}/studies/{f.identity.study_uid}"],  # type: ignore[union-attr]
-                    },
+                    **item(identity.sop_class_uid, identity.sop_instance_uid),
+                    "00081190": {"vr": "UR", "Value": [_instance_url(base_url, identity)]},
                 }
-                for f in kept
+                for identity in kept
             ],
         }
     if report.rejected:
@@ -96,3 +102,10 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
             ],
         }
     return body
+
+
+def _instance_url(base_url: str, identity: DicomIdentity) -> str:
+    return (
+        f"{base_url}/studies/{identity.study_uid}/series/{identity.series_uid}"
+        f"/instances/{identity.sop_instance_uid}"
+    )

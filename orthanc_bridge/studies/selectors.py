@@ -155,7 +155,7 @@ def unassigned_studies() -> list[dict[str, Any]]:
 
 def study_patient_ids(study_uid: str) -> frozenset[str]:
     """Every PatientID under which Orthanc holds a study with this StudyInstanceUID (empty if
-    none), cached for DICOMWEB_DECISION_SECONDS.
+    none), cached for DICOMWEB_DECISION_SECONDS when there is one.
 
     Orthanc keys studies by (PatientID, StudyInstanceUID), so a UID can exist under several
     patients: a modality sending a wrong PatientID, or an attempt to slip images into another
@@ -166,5 +166,7 @@ def study_patient_ids(study_uid: str) -> frozenset[str]:
     if cached is not None:
         return frozenset(cached)
     patient_ids = frozenset(get_client().resource_patient_ids(study_uid, "Study"))
-    cache.set(key, sorted(patient_ids), settings.DICOMWEB_DECISION_SECONDS)
+    if patient_ids:
+        # Never "no such study": one stored a second later must be found at once.
+        cache.set(key, sorted(patient_ids), settings.DICOMWEB_DECISION_SECONDS)
     return patient_ids

@@ -289,8 +289,10 @@ def test_stow_rejects_non_dicom_parts_and_wrong_study(
     assert response.status_code == 202
     assert len(answer["00081199"]["Value"]) == 1
     assert answer["00081198"]["Value"][0]["00081197"]["Value"] == [0xC000]
+    study_url = f"/dicom-web/studies/{good[0].study_uid}"
+    assert answer["00081190"]["Value"][0].endswith(study_url)
     assert answer["00081199"]["Value"][0]["00081190"]["Value"][0].endswith(
-        f"/dicom-web/studies/{good[0].study_uid}"
+        f"{study_url}/series/{good[0].series_uid}/instances/{good[0].sop_uid}"
     )
 
 

@@ -1,0 +1,172 @@
+"""DICOMweb through the portal answers as Orthanc does directly (or as PS3.18 says where the
+portal must differ), request by request."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pydicom
+import pytest
+from django.test import Client
+from pydicom.data import get_testdata_file
+from pydicom.uid import generate_uid
+
+from devtools.dicom_samples import demo_study
+from orthanc_bridge.tests.test_dicomweb import stow_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jpeg(orthanc, patient_a):
+    """An ultrasound stored as JPEG baseline for patient A."""
+    dataset = pydicom.dcmread(get_testdata_file("examples_ybr_color.dcm"))
+    dataset.PatientID = "CARDIO-001"
+    dataset.StudyInstanceUID, dataset.SeriesInstanceUID = generate_uid(), generate_uid()
+    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    orthanc.store_instance(buffer.getvalue())
+    return (
+        f"/dicom-web/studies/{dataset.StudyInstanceUID}/series/{dataset.SeriesInstanceUID}"
+        f"/instances/{dataset.SOPInstanceUID}"
+    )
+
+
+@pytest.fixture
+def portal(member_a):
+    client = Client()
+    client.force_login(member_a)
+    return client
+
+
+def direct(orthanc, path: str, accept: str | None):
+    # None removes the header (requests would send its own "*/*" otherwise).
+    response = orthanc.session.get(f"{orthanc.base_url}{path}", headers={"Accept": accept})
+    return response.status_code, _media(response.headers.get("Content-Type", ""))
+
+
+def through(portal, path: str, accept: str | None):
+    headers = {"HTTP_ACCEPT": accept} if accept is not None else {}
+    response = portal.get(path, **headers)
+    return response.status_code, _media(response.get("Content-Type", ""))
+
+
+def _media(content_type: str) -> str:
+    """The content type without its boundary (a random value on each answer)."""
+    return re.sub(r";\s*boundary=[^;]+", "", content_type)
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [None, "*/*", "multipart/related", 'multipart/related; type="application/octet-stream"'],
+)
+def test_frames_come_in_the_transfer_syntax_orthanc_gives(accept, orthanc, jpeg, portal):
+    expected = direct(orthanc, f"{jpeg}/frames/1", accept)
+
+    assert through(portal, f"{jpeg}/frames/1", accept) == expected
+    assert "1.2.840.10008.1.2.1" in expected[1]  # Explicit VR Little Endian
+
+
+def test_frames_of_any_type_come_as_stored_where_orthanc_refuses(orthanc, jpeg, portal):
+    accept = 'multipart/related; type="*/*"'
+
+    assert direct(orthanc, f"{jpeg}/frames/1", accept)[0] == 400
+    status, media = through(portal, f"{jpeg}/frames/1", accept)
+    assert status == 200
+    assert "image/jpeg" in media and "1.2.840.10008.1.2.4.50" in media
+
+
+def test_rendered_frames_without_accept_are_a_jpeg_as_from_orthanc(orthanc, jpeg, portal):
+    expected = direct(orthanc, f"{jpeg}/frames/1/rendered", None)
+
+    assert expected == (200, "image/jpeg")
+    assert through(portal, f"{jpeg}/frames/1/rendered", None) == expected
+
+
+def test_a_wrong_method_says_which_are_allowed(portal):
+    response = portal.put("/dicom-web/studies")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
+
+
+def test_an_anonymous_request_is_told_how_to_authenticate(client):
+    response = client.get("/dicom-web/studies")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_series_answers_carry_patient_id_only_when_asked(orthanc, jpeg, portal):
+    study_uid = jpeg.split("/")[3]
+
+    plain = portal.get("/dicom-web/series", {"StudyInstanceUID": study_uid}).json()
+    asked = portal.get(
+        "/dicom-web/series", {"StudyInstanceUID": study_uid, "includefield": "00100020"}
+    ).json()
+    from_orthanc = orthanc.session.get(
+        f"{orthanc.base_url}/dicom-web/series", params={"StudyInstanceUID": study_uid}
+    ).json()
+
+    assert set(plain[0]) == set(from_orthanc[0])
+    assert "00100020" not in plain[0]
+    assert asked[0]["00100020"]["Value"] == ["CARDIO-001"]
+
+
+def test_a_search_in_xml_is_refused_not_answered_in_json(portal, jpeg):
+    response = portal.get("/dicom-web/studies", HTTP_ACCEPT="application/dicom+xml")
+
+    assert response.status_code == 406
+    assert response.json()["code"] == "not_acceptable"
+
+
+def test_stow_answers_with_the_study_and_instance_retrieve_urls(uploader, patient_a, orthanc):
+    instances = demo_study(patient_id="CARDIO-001", ct_count=2, mr_count=0)
+    body, content_type = stow_body(instances)
+    client = Client()
+    client.force_login(uploader)
+
+    client.cookies["csrftoken"] = "x"
+    answer = client.post(
+        "/dicom-web/studies", body, content_type=content_type, HTTP_X_CSRFTOKEN="x"
+    ).json()
+
+    study = instances[0].study_uid
+    assert answer["00081190"]["Value"] == [f"http://testserver/dicom-web/studies/{study}"]
+    urls = [i["00081190"]["Value"][0] for i in answer["00081199"]["Value"]]
+    assert urls == [
+        f"http://testserver/dicom-web/studies/{study}/series/{i.series_uid}/instances/{i.sop_uid}"
+        for i in instances
+    ]
+
+
+def test_a_study_stored_after_a_miss_is_found_at_once(uploader, patient_a, orthanc):
+    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    client = Client()
+    client.force_login(uploader)
+    url = f"/dicom-web/studies/{instance.study_uid}/metadata"
+    assert client.get(url).status_code == 404
+
+    orthanc.store_instance(io.BytesIO(instance.content))  # as a modality would
+
+    assert client.get(url).status_code == 200
+
+
+def test_an_instance_without_sop_class_is_refused_and_not_stored(uploader, patient_a, orthanc):
+    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    dataset = pydicom.dcmread(io.BytesIO(instance.content))
+    del dataset.SOPClassUID
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    body, content_type = stow_body([type(instance)("x.dcm", buffer.getvalue(), "", "", "")])
+    client = Client()
+    client.force_login(uploader)
+
+    response = client.post("/dicom-web/studies", body, content_type=content_type)
+
+    assert response.status_code == 409
+    assert "SOPClassUID" in json.dumps(response.json())
+    assert orthanc.get_json("/instances") == []
