@@ -52,24 +52,3 @@ def test_a_failed_login_names_the_email_tried_never_the_password(door, nurse):
     assert event.changes == {"address": "10.9.9.9"}
     assert not AuditEvent.objects.filter(action=Action.LOGIN).exists()
     assert "mauvais-secret" not in str(list(AuditEvent.objects.values()))
-
-
-def test_changing_my_own_password_is_audited_as_a_reset_is(nurse):
-    client = Client()
-    client.force_login(nurse)
-
-    response = client.post(
-        "/accounts/password/",
-        {
-            "old_password": DEFAULT_PASSWORD,
-            "new_password1": "Un-Autre-Secret-77",
-            "new_password2": "Un-Autre-Secret-77",
-        },
-    )
-
-    assert response.status_code == 302
-    event = AuditEvent.objects.get(action=Action.USER_PASSWORD)
-    assert (event.actor_id, event.object_id) == (nurse.pk, str(nurse.pk))
-    nurse.refresh_from_db()
-    assert nurse.check_password("Un-Autre-Secret-77")
-    assert client.get("/").status_code == 200  # still logged in: the session hash was updated

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from audit.models import Action, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,7 @@ def test_logout_is_post_only(client, member_a):
     assert client.get("/").status_code == 302
 
 
-def test_a_user_changes_their_password(client):
+def test_a_user_changes_their_password_audited_as_a_reset_is(client):
     user = UserFactory(email="a@hopital.example")
     client.force_login(user)
 
@@ -136,6 +137,9 @@ def test_a_user_changes_their_password(client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Another-Secret-77")
+    event = AuditEvent.objects.get(action=Action.USER_PASSWORD)
+    assert (event.actor_id, event.object_id) == (user.pk, str(user.pk))
+    assert client.get("/").status_code == 200  # still logged in: the session hash was updated
 
 
 def test_a_wrong_old_password_changes_nothing(client):
