@@ -62,8 +62,10 @@ def refresh_rotate(raw: str) -> Rotated:
         # A token minted before the current password (a reset raced a refresh) is refused.
         if old.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise RefreshInvalid("the password changed since this token was issued")
-        # Checked again under the lock: two refreshes of one token both passed the first check.
+        # Checked again under the lock (the token's row too, which a logout's blacklisting
+        # waits for): two refreshes of one token both passed the first check.
         jti = old[api_settings.JTI_CLAIM]
+        list(OutstandingToken.objects.select_for_update().filter(jti=jti).order_by())
         if BlacklistedToken.objects.filter(token__jti=jti).exists():
             raise RefreshInvalid("this refresh token was already used")
         old.blacklist()

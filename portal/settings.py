@@ -202,7 +202,9 @@ def _database_config() -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            # IMMEDIATE: a transaction that will write takes the lock at its start, so two that
+            # overlap wait for each other instead of failing with "database is locked".
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     if "postgresql" in config["ENGINE"]:
         # A bounded connect timeout keeps /health and requests from hanging on a dead server.

@@ -164,11 +164,11 @@ class OrthancClient:
             timeout = (min(timeout[0], remaining), min(timeout[1], remaining))
         self._fail_fast()
         query = literal_query(kwargs.pop("params", None) or [])
-        prepared = self.session.prepare_request(requests.Request(method, url, **kwargs))
-        if query:
-            # Set after preparing: requests would re-encode it (``^`` becomes ``%5E``).
-            prepared.url = f"{prepared.url}?{query}"
         try:
+            prepared = self.session.prepare_request(requests.Request(method, url, **kwargs))
+            if query:
+                # Set after preparing: requests would re-encode it (``*`` stays, ``,`` too).
+                prepared.url = f"{prepared.url}?{query}"
             response = self.session.send(
                 prepared, timeout=timeout, stream=stream, allow_redirects=False
             )

@@ -28,7 +28,7 @@ def safe_path(path: str) -> str:
 
 
 # Characters a query value may carry to Orthanc as they are (see literal_query).
-QUERY_LITERALS = "*?,/:-._~!$'()@;[]"
+QUERY_LITERALS = "*?,/:+-._~!$'()@;"
 
 
 def literal_query(params: list[tuple[str, str]]) -> str:
@@ -45,10 +45,13 @@ def literal_query(params: list[tuple[str, str]]) -> str:
 
 
 def _caret_as_wildcard(value: str) -> str:
-    """``^`` (the component separator of person names) as the one-character wildcard ``?``.
+    """``^`` (the component separator of person names) and spaces as the one-character
+    wildcard ``?``.
 
-    urllib3 percent-encodes ``^`` in every query it sends, and Orthanc 1.10 then matches
-    ``%5E`` literally: ``PatientName=DOE^J*`` would find nothing. ``?`` matches the ``^`` (and,
-    rarely, another character in its place), so the search finds what the user meant.
+    urllib3 percent-encodes ``^`` and spaces in every query it sends, and Orthanc 1.10 then
+    matches ``%5E`` literally: ``PatientName=DOE^J*`` or ``VAN DER*`` would find nothing. ``?``
+    matches them (and, rarely, another character in their place), so the search finds what the
+    user meant. Accented letters cannot be sent as characters at all: such searches find
+    nothing until the portal answers searches itself.
     """
-    return value.replace("^", "?")
+    return value.replace("^", "?").replace(" ", "?")

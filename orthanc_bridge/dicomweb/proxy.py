@@ -274,8 +274,9 @@ def qido(request: HttpRequest, route: Route, user: Any) -> HttpResponse:
             break
         upstream_offset += UPSTREAM_PAGE
     result = kept[offset : offset + limit if limit is not None else None]
-    if route.kind != "qido-studies" and not _asked_for(request, PATIENT_ID_TAG):
-        # Asked of Orthanc for the filter only: not an attribute of series or instance answers.
+    if "StudyInstanceUID" in request.GET and not _asked_for(request, PATIENT_ID_TAG):
+        # Asked of Orthanc for the filter only: series or instances of one study do not carry
+        # the study's attributes (searches across all studies do, PatientID included).
         for item in result:
             item.pop(PATIENT_ID_TAG, None)
     return HttpResponse(json.dumps(result), content_type="application/dicom+json")

@@ -35,7 +35,7 @@ def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
     try:
         body = spool_body(request, max_bytes=settings.UPLOAD_MAX_BODY_BYTES)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise BadRequest(str(exc), code="too_large") from exc
+        raise BadRequest(str(exc), code="invalid_body") from exc
     with body:
         try:
             parts = multipart_parts(body, content_type)

@@ -128,15 +128,21 @@ def _copy_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, spool: IO[bytes
 
 def spool_body(stream: IO[bytes], *, max_bytes: int) -> IO[bytes]:
     """A request body copied to a temporary file in chunks (never whole in memory); ValueError
-    past ``max_bytes``."""
+    past ``max_bytes`` or when the client stops sending it."""
     target = tempfile.TemporaryFile()  # noqa: SIM115 - returned to the caller, who closes it
     copied = 0
-    while chunk := stream.read(COPY_CHUNK):
-        copied += len(chunk)
-        if copied > max_bytes:
-            target.close()
-            raise ValueError(f"body larger than {max_bytes} bytes")
-        target.write(chunk)
+    try:
+        while chunk := stream.read(COPY_CHUNK):
+            copied += len(chunk)
+            if copied > max_bytes:
+                raise ValueError(f"body larger than {max_bytes} bytes")
+            target.write(chunk)
+    except OSError as exc:  # Django's UnreadablePostError: the client went away mid-body
+        target.close()
+        raise ValueError(f"the body could not be read: {exc}") from exc
+    except ValueError:
+        target.close()
+        raise
     target.seek(0)
     return target
 

@@ -101,3 +101,21 @@ def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
     runner.wait(timeout=60)
 
     assert not _pid_alive(orthanc_pid)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ([("PatientName", "DOE^J*")], "PatientName=DOE?J*"),
+        ([("PatientName", "VAN DER*")], "PatientName=VAN?DER*"),
+        ([("PatientName", "O+BRIEN")], "PatientName=O+BRIEN"),
+        ([("window", "40,400,linear")], "window=40,400,linear"),
+        ([("PatientID", "00/03/29:115116")], "PatientID=00/03/29:115116"),
+        # What would split the query or the request line stays encoded.
+        ([("PatientID", "a&limit=1#x y\r\n")], "PatientID=a%26limit%3D1%23x?y%0D%0A"),
+    ],
+)
+def test_queries_reach_orthanc_as_characters_but_never_break_the_request(params, expected):
+    from orthanc_bridge.client import literal_query
+
+    assert literal_query(params) == expected

@@ -170,3 +170,17 @@ def test_an_instance_without_sop_class_is_refused_and_not_stored(uploader, patie
     assert response.status_code == 409
     assert "SOPClassUID" in json.dumps(response.json())
     assert orthanc.get_json("/instances") == []
+
+
+def test_a_search_across_all_series_keeps_patient_id_as_orthanc_does(orthanc, jpeg, portal):
+    study_uid = jpeg.split("/")[3]
+
+    mine = [s for s in portal.get("/dicom-web/series").json() if study_uid in json.dumps(s)]
+    from_orthanc = [
+        s
+        for s in orthanc.session.get(f"{orthanc.base_url}/dicom-web/series").json()
+        if study_uid in json.dumps(s)
+    ]
+
+    assert set(mine[0]) == set(from_orthanc[0])
+    assert mine[0]["00100020"]["Value"] == ["CARDIO-001"]
