@@ -5,6 +5,7 @@ The ingest pipeline builds its safety check on this; the reasons are shown to us
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import IO
@@ -16,13 +17,27 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
 PREAMBLE_LENGTH = 128
+# DICOM UIDs (PS3.5 9.1): digits in components separated by single dots, at most 64 characters.
+UID_PATTERN = r"[0-9]+(?:\.[0-9]+)*"
+UID_MAX_LENGTH = 64
+
+
+def is_uid(value: str) -> bool:
+    return len(value) <= UID_MAX_LENGTH and re.fullmatch(UID_PATTERN, value) is not None
+
+
 # Orthanc indexes instances by the UIDs, and STOW-RS requires the SOP Class: a file without
 # them is cut short or not an image.
 REQUIRED_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
 
 
 class DicomRejected(Exception):
-    """The file is not acceptable; ``str(exc)`` is the reason for the user."""
+    """The file is not acceptable; ``str(exc)`` is the reason for the user, and ``identity``
+    what could be read of it (STOW-RS answers name the instance when they can)."""
+
+    def __init__(self, reason: str, identity: DicomIdentity | None = None) -> None:
+        super().__init__(reason)
+        self.identity = identity
 
 
 def is_dicom_file(fileobj: IO[bytes]) -> bool:
@@ -58,29 +73,30 @@ def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
         for warning in caught:
             if "End of file" in str(warning.message):
                 raise DicomRejected(_("Truncated DICOM file: it ends before its last element."))
+        identity = DicomIdentity(
+            patient_id=str(dataset.get("PatientID", "")).strip(),
+            study_uid=str(dataset.get("StudyInstanceUID", "")),
+            series_uid=str(dataset.get("SeriesInstanceUID", "")),
+            sop_class_uid=str(dataset.get("SOPClassUID", "")),
+            sop_instance_uid=str(dataset.get("SOPInstanceUID", "")),
+        )
         missing = [tag for tag in REQUIRED_TAGS if not str(dataset.get(tag, "")).strip()]
         if missing:
             raise DicomRejected(
-                _("Incomplete DICOM file: %(tags)s missing.") % {"tags": ", ".join(missing)}
+                _("Incomplete DICOM file: %(tags)s missing.") % {"tags": ", ".join(missing)},
+                identity,
             )
-        patient_id = str(dataset.get("PatientID", "")).strip()
-        _check_pixel_data_complete(dataset)
+        _check_pixel_data_complete(dataset, identity)
     except DicomRejected:
         raise
     except (InvalidDicomError, ValueError, EOFError, OSError, KeyError, AttributeError) as exc:
         raise DicomRejected(_("Unreadable DICOM file: %(error)s") % {"error": exc}) from exc
     finally:
         fileobj.seek(start)
-    return DicomIdentity(
-        patient_id=patient_id,
-        study_uid=str(dataset.get("StudyInstanceUID", "")),
-        series_uid=str(dataset.get("SeriesInstanceUID", "")),
-        sop_class_uid=str(dataset.get("SOPClassUID", "")),
-        sop_instance_uid=str(dataset.get("SOPInstanceUID", "")),
-    )
+    return identity
 
 
-def _check_pixel_data_complete(dataset) -> None:
+def _check_pixel_data_complete(dataset, identity: DicomIdentity) -> None:
     """A truncated file still parses; its pixel data is then shorter than the image needs."""
     if "PixelData" not in dataset:
         return
@@ -89,9 +105,10 @@ def _check_pixel_data_complete(dataset) -> None:
         try:
             fragments = list(generate_fragments(element.value))
         except (ValueError, EOFError) as exc:
-            raise DicomRejected(_("Truncated DICOM file: %(error)s") % {"error": exc}) from exc
+            reason = _("Truncated DICOM file: %(error)s") % {"error": exc}
+            raise DicomRejected(reason, identity) from exc
         if not fragments:
-            raise DicomRejected(_("Truncated DICOM file: no image data."))
+            raise DicomRejected(_("Truncated DICOM file: no image data."), identity)
         return
     expected = get_expected_length(dataset, unit="bytes")
     actual = len(element.value or b"")
@@ -99,5 +116,6 @@ def _check_pixel_data_complete(dataset) -> None:
     if actual < expected:
         raise DicomRejected(
             _("Truncated DICOM file: %(actual)s of %(expected)s bytes of image data.")
-            % {"actual": actual, "expected": expected}
+            % {"actual": actual, "expected": expected},
+            identity,
         )

@@ -36,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from orthanc_bridge.access import require_image_viewer, visible_patient_ids
 from orthanc_bridge.client import UnsafePath, deadline_in, get_client, orthanc_message
+from orthanc_bridge.dicom_checks import UID_MAX_LENGTH, UID_PATTERN
 from orthanc_bridge.dicomweb import access
 from orthanc_bridge.dicomweb.stow import stow
 from orthanc_bridge.studies.services import images_viewed_record
@@ -46,11 +47,9 @@ logger = logging.getLogger(__name__)
 NO_SUCH_RESOURCE = gettext_lazy("No such DICOMweb resource.")
 
 CHUNK = 1024 * 1024
-# DICOM UIDs (PS3.5 9.1): digits in components separated by single dots, at most 64 characters
-# (checked apart). Nothing else may stand where a UID goes: the path sent to Orthanc is built
-# from these parts only.
-UID = r"[0-9]+(?:\.[0-9]+)*"
-UID_MAX_LENGTH = 64
+# Nothing but a DICOM UID (dicom_checks.UID_PATTERN, length checked apart) may stand where a UID
+# goes: the path sent to Orthanc is built from these parts only.
+UID = UID_PATTERN
 FRAMES = r"[0-9]+(?:,[0-9]+)*"
 # What Orthanc's plugin writes in BulkDataURI: a tag, after one "tag/item" pair per sequence level.
 TAG = r"[0-9A-Fa-f]{8}"
@@ -69,6 +68,9 @@ ROUTES: list[tuple[re.Pattern[str], set[str], str]] = [
     (re.compile(rf"{INSTANCE}(?:/(?:metadata|rendered|thumbnail))?$"), {"GET"}, "study"),
     (re.compile(rf"{INSTANCE}/frames/{FRAMES}(?:/rendered)?$"), {"GET"}, "study"),
     (re.compile(rf"{INSTANCE}/bulk/{BULK}$"), {"GET"}, "study"),
+    # STOW-RS to a study that is no UID: no instance can belong to it, and each is refused as
+    # Orthanc refuses it (the value is compared, never sent anywhere).
+    (re.compile(r"^studies/(?P<stow_target>[^/]{1,128})$"), {"POST"}, "stow-mismatch"),
 ]
 PATIENT_ID_TAG = "00100020"
 UPSTREAM_PAGE = 500
@@ -95,10 +97,14 @@ def resolve(path: str, method: str) -> Route:
         match = pattern.fullmatch(path)
         if match is None:
             continue
-        uids = [uid for uid in match.groupdict().values() if uid is not None]
+        uids = [v for k, v in match.groupdict().items() if v is not None and k != "stow_target"]
         if any(len(uid) > UID_MAX_LENGTH for uid in uids):
             raise NotFound(NO_SUCH_RESOURCE)
         upstream_path = f"/dicom-web/{path}"
+        if kind == "stow-mismatch":
+            if method not in methods:
+                break
+            return Route(kind, match.group("stow_target"), "")
         study_uid = match.groupdict().get("study") or ""
         if study_uid and not (
             posixpath.normpath(upstream_path) == upstream_path

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import Action
 from orthanc_bridge.access import require_image_uploader
-from orthanc_bridge.dicom_checks import DicomIdentity
+from orthanc_bridge.dicom_checks import DicomIdentity, is_uid
+from orthanc_bridge.ingest.checks import FAILURE_CANNOT_UNDERSTAND
 from orthanc_bridge.ingest.pipeline import REJECTED, IngestReport, ingest
 from orthanc_bridge.ingest.sources import (
     RequestInvalid,
@@ -51,10 +52,14 @@ def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
 
 
 def status_code(report: IngestReport) -> int:
-    """200 all stored, 202 some, 409 none (PS3.18 10.5.3)."""
+    """200 all stored, 202 some; none: 400 when a part was not whole, readable DICOM (the
+    request itself is bad, as Orthanc answers), else 409 (PS3.18 10.5.3)."""
     if not report.rejected:
         return 200
-    return 202 if len(report.rejected) < len(report.files) else 409
+    if len(report.rejected) < len(report.files):
+        return 202
+    unreadable = any(f.failure == FAILURE_CANNOT_UNDERSTAND for f in report.rejected)
+    return 400 if unreadable else 409
 
 
 def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[str, Any]:
@@ -69,7 +74,9 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
         }
 
     kept = [f.identity for f in report.files if f.status != REJECTED and f.identity is not None]
-    studies = {identity.study_uid for identity in kept} | ({study_uid} if study_uid else set())
+    studies = {identity.study_uid for identity in kept} | (
+        {study_uid} if is_uid(study_uid) else set()
+    )
     study_url = f"{base_url}/studies/{next(iter(studies))}" if len(studies) == 1 else ""
     body: dict[str, Any] = {
         "00081190": {"vr": "UR", "Value": [study_url]} if study_url else {"vr": "UR"}

@@ -100,7 +100,7 @@ class SafetyCheck:
         try:
             identity = inspect_dicom(part.file)
         except DicomRejected as exc:
-            raise Refused(str(exc), FAILURE_CANNOT_UNDERSTAND) from None
+            raise Refused(str(exc), FAILURE_CANNOT_UNDERSTAND, exc.identity) from None
         try:
             patient = self._patient(identity.patient_id)
             if self.study_uid and identity.study_uid != self.study_uid:

@@ -155,32 +155,81 @@ def test_a_study_stored_after_a_miss_is_found_at_once(uploader, patient_a, ortha
     assert client.get(url).status_code == 200
 
 
+def stow_both(orthanc, uploader, parts: list[bytes], path: str = "/dicom-web/studies"):
+    """The same STOW-RS request to Orthanc directly and through the portal."""
+    boundary = "b0undary-preview"
+    body = (
+        b"".join(
+            f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + part + b"\r\n"
+            for part in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
+    direct_answer = orthanc.session.post(
+        f"{orthanc.base_url}{path}",
+        data=body,
+        headers={"Content-Type": content_type, "Accept": "application/dicom+json"},
+    )
+    client = Client()
+    client.force_login(uploader)
+    portal_answer = client.post(path, body, content_type=content_type)
+    return direct_answer, portal_answer
+
+
+def failed_uids(answer: dict) -> list[str]:
+    return [
+        (item.get("00081155", {}).get("Value") or [""])[0]
+        for item in answer.get("00081198", {}).get("Value", [])
+    ]
+
+
+def test_stow_of_a_part_that_is_not_dicom_is_a_400_as_from_orthanc(uploader, patient_a, orthanc):
+    direct_answer, portal_answer = stow_both(orthanc, uploader, [b"garbage" * 50])
+
+    assert portal_answer.status_code == direct_answer.status_code == 400
+    assert orthanc.get_json("/instances") == []
+
+
+def test_stow_of_an_instance_without_series_uid_names_it_as_orthanc_does(
+    uploader, patient_a, orthanc
+):
+    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    dataset = pydicom.dcmread(io.BytesIO(instance.content))
+    del dataset.SeriesInstanceUID
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+
+    direct_answer, portal_answer = stow_both(orthanc, uploader, [buffer.getvalue()])
+
+    assert portal_answer.status_code == direct_answer.status_code == 400
+    assert failed_uids(portal_answer.json()) == failed_uids(direct_answer.json())
+    assert failed_uids(portal_answer.json()) == [instance.sop_uid]
+
+
+def test_stow_to_a_study_that_is_no_uid_refuses_each_instance_as_orthanc_does(
+    uploader, patient_a, orthanc
+):
+    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+
+    direct_answer, portal_answer = stow_both(
+        orthanc, uploader, [instance.content], "/dicom-web/studies/not-a-uid"
+    )
+
+    assert portal_answer.status_code == direct_answer.status_code == 409
+    assert failed_uids(portal_answer.json()) == failed_uids(direct_answer.json())
+    assert orthanc.get_json("/instances") == []
+
+
 def test_an_instance_without_sop_class_is_refused_and_not_stored(uploader, patient_a, orthanc):
     instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
     dataset = pydicom.dcmread(io.BytesIO(instance.content))
     del dataset.SOPClassUID
     buffer = io.BytesIO()
     dataset.save_as(buffer)
-    body, content_type = stow_body([type(instance)("x.dcm", buffer.getvalue(), "", "", "")])
-    client = Client()
-    client.force_login(uploader)
 
-    response = client.post("/dicom-web/studies", body, content_type=content_type)
+    direct_answer, portal_answer = stow_both(orthanc, uploader, [buffer.getvalue()])
 
-    assert response.status_code == 409
-    assert "SOPClassUID" in json.dumps(response.json())
+    assert portal_answer.status_code == direct_answer.status_code == 400
+    assert "SOPClassUID" in json.dumps(portal_answer.json())
     assert orthanc.get_json("/instances") == []
-
-
-def test_a_search_across_all_series_keeps_patient_id_as_orthanc_does(orthanc, jpeg, portal):
-    study_uid = jpeg.split("/")[3]
-
-    mine = [s for s in portal.get("/dicom-web/series").json() if study_uid in json.dumps(s)]
-    from_orthanc = [
-        s
-        for s in orthanc.session.get(f"{orthanc.base_url}/dicom-web/series").json()
-        if study_uid in json.dumps(s)
-    ]
-
-    assert set(mine[0]) == set(from_orthanc[0])
-    assert mine[0]["00100020"]["Value"] == ["CARDIO-001"]
