@@ -40,6 +40,7 @@ from orthanc_bridge.dicom_checks import UID_MAX_LENGTH, UID_PATTERN
 from orthanc_bridge.dicomweb import access
 from orthanc_bridge.dicomweb.stow import stow
 from orthanc_bridge.studies.services import images_viewed_record
+from orthanc_bridge.studies.thumbnails import thumbnail_response
 from web.errors import BadRequest, MethodNotAllowed, NotFound, PortalError
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def resolve(path: str, method: str) -> Route:
                 _("%(method)s is not allowed here.") % {"method": method},
                 headers={"Allow": ", ".join(sorted(methods))},
             )
+        if path.endswith("/thumbnail"):
+            kind = "thumbnail"  # Orthanc's plugin has none: made here (studies.thumbnails)
         return Route(kind, study_uid, upstream_path)
     raise NotFound(NO_SUCH_RESOURCE)
 
@@ -329,6 +332,8 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
     images_viewed_record(
         user_id=caller.user_id, load_user=caller.user, study_uid=route.study_uid, owner=owner
     )
+    if route.kind == "thumbnail":
+        return thumbnail_response(route.upstream_path)
     try:
         upstream = get_client().proxy(
             "GET",

@@ -233,3 +233,40 @@ def test_an_instance_without_sop_class_is_refused_and_not_stored(uploader, patie
     assert portal_answer.status_code == direct_answer.status_code == 400
     assert "SOPClassUID" in json.dumps(portal_answer.json())
     assert orthanc.get_json("/instances") == []
+
+
+@pytest.mark.parametrize("level", ["study", "series", "instance"])
+def test_thumbnails_exist_at_every_level_for_those_who_see_the_study(
+    level, orthanc, patient_a, portal, member_b
+):
+    instances = demo_study(patient_id="CARDIO-001", ct_count=3, mr_count=1)
+    for instance in instances:
+        orthanc.store_instance(io.BytesIO(instance.content))
+    ct = instances[0]
+    study = f"/dicom-web/studies/{ct.study_uid}"
+    url = {
+        "study": f"{study}/thumbnail",
+        "series": f"{study}/series/{ct.series_uid}/thumbnail",
+        "instance": f"{study}/series/{ct.series_uid}/instances/{ct.sop_uid}/thumbnail",
+    }[level]
+    outsider = Client()
+    outsider.force_login(member_b)
+
+    response = portal.get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response.content[:2] == b"\xff\xd8"
+    assert outsider.get(url).status_code == 404
+    assert Client().get(url).status_code == 401
+
+
+def test_the_thumbnail_of_a_series_of_another_study_is_a_404(orthanc, patient_a, portal):
+    first = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)
+    second = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)
+    for instance in first + second:
+        orthanc.store_instance(io.BytesIO(instance.content))
+
+    url = f"/dicom-web/studies/{first[0].study_uid}/series/{second[0].series_uid}/thumbnail"
+
+    assert portal.get(url).status_code == 404
