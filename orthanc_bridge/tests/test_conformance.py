@@ -191,20 +191,26 @@ def test_stow_of_a_part_that_is_not_dicom_is_a_400_as_from_orthanc(uploader, pat
     assert orthanc.get_json("/instances") == []
 
 
+def without(tag: str) -> tuple[bytes, str]:
+    """An instance of patient A lacking one attribute, and its SOP Instance UID."""
+    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    dataset = pydicom.dcmread(io.BytesIO(instance.content))
+    delattr(dataset, tag)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue(), instance.sop_uid
+
+
 def test_stow_of_an_instance_without_series_uid_names_it_as_orthanc_does(
     uploader, patient_a, orthanc
 ):
-    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
-    dataset = pydicom.dcmread(io.BytesIO(instance.content))
-    del dataset.SeriesInstanceUID
-    buffer = io.BytesIO()
-    dataset.save_as(buffer)
+    content, sop_uid = without("SeriesInstanceUID")
 
-    direct_answer, portal_answer = stow_both(orthanc, uploader, [buffer.getvalue()])
+    direct_answer, portal_answer = stow_both(orthanc, uploader, [content])
 
     assert portal_answer.status_code == direct_answer.status_code == 400
     assert failed_uids(portal_answer.json()) == failed_uids(direct_answer.json())
-    assert failed_uids(portal_answer.json()) == [instance.sop_uid]
+    assert failed_uids(portal_answer.json()) == [sop_uid]
 
 
 def test_stow_to_a_study_that_is_no_uid_refuses_each_instance_as_orthanc_does(
@@ -222,13 +228,9 @@ def test_stow_to_a_study_that_is_no_uid_refuses_each_instance_as_orthanc_does(
 
 
 def test_an_instance_without_sop_class_is_refused_and_not_stored(uploader, patient_a, orthanc):
-    instance = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
-    dataset = pydicom.dcmread(io.BytesIO(instance.content))
-    del dataset.SOPClassUID
-    buffer = io.BytesIO()
-    dataset.save_as(buffer)
+    content, _sop_uid = without("SOPClassUID")
 
-    direct_answer, portal_answer = stow_both(orthanc, uploader, [buffer.getvalue()])
+    direct_answer, portal_answer = stow_both(orthanc, uploader, [content])
 
     assert portal_answer.status_code == direct_answer.status_code == 400
     assert "SOPClassUID" in json.dumps(portal_answer.json())
