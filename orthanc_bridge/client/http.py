@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import IO, Any
 
 import requests
+import urllib3
 from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instances"}
 REQUEST_PROBE_TIMEOUT = 1.0
 DEADLINE_TOLERANCE = 1.0
+RESPONSIVE_MEMO_SECONDS = 0.5
 
 
 def _cache_get(key: str) -> Any:
@@ -76,6 +78,7 @@ class OrthancClient:
         server = hashlib.sha256(self.base_url.encode()).hexdigest()[:16]
         self._unresponsive_key = f"orthanc:{server}:unresponsive"
         self._probe_key = f"orthanc:{server}:probe"
+        self._responsive_until = 0.0  # time.monotonic() until which the mark is not re-read
         self.session = requests.Session()
         if username:
             self.session.auth = (username, password)
@@ -95,11 +98,10 @@ class OrthancClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
-    # --- plumbing -----------------------------------------------------------------------------
-
     # --- knowing that Orthanc does not answer (shared by every worker through the cache) -----
 
     def mark_unresponsive(self, reason: str) -> None:
+        self._responsive_until = 0.0
         if not self.known_unresponsive():
             logger.warning("Orthanc at %s marked unresponsive: %s", self.base_url, reason)
         _cache_call("set", self._unresponsive_key, reason[:300], None)
@@ -116,8 +118,14 @@ class OrthancClient:
 
     def _fail_fast(self) -> None:
         """Raise at once while Orthanc is known to be unresponsive, but let one call in every
-        ``probe_seconds`` find out whether it answers again."""
+        ``probe_seconds`` find out whether it answers again.
+
+        The shared mark is read at most every RESPONSIVE_MEMO_SECONDS by this process: a viewer's
+        hundreds of frame requests do not each cost a cache round trip."""
+        if time.monotonic() < self._responsive_until:
+            return
         if not self.known_unresponsive():
+            self._responsive_until = time.monotonic() + RESPONSIVE_MEMO_SECONDS
             return
         if not _cache_call("add", self._probe_key, 1, self.probe_seconds):
             raise OrthancUnavailable("Orthanc is not responding (known from an earlier call).")
@@ -218,9 +226,6 @@ class OrthancClient:
 
     # --- operations ---------------------------------------------------------------------------
 
-    def system(self, *, timeout: float = 2.0) -> dict[str, Any]:
-        return self.get_json("/system", timeout=(timeout, timeout))
-
     def resource_patient_ids(
         self, uid: str, level: str, *, deadline: float | None = None
     ) -> set[str]:
@@ -247,9 +252,6 @@ class OrthancClient:
     def study_series(self, study_id: str) -> list[dict[str, Any]]:
         return self.get_json(f"/studies/{study_id}/series")
 
-    def study(self, study_id: str) -> dict[str, Any]:
-        return self.get_json(f"/studies/{study_id}")
-
     def store_instance(
         self, body: IO[bytes] | bytes, *, deadline: float | None = None
     ) -> dict[str, Any]:
@@ -271,22 +273,32 @@ class OrthancClient:
         )
         return response.content, response.headers.get("Content-Type", "image/png")
 
-    def study_archive(self, study_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    def study_archive(self, study_id: str) -> Iterator[bytes]:
         """The study as a zip, streamed in chunks as Orthanc produces it."""
         response = self.request("GET", f"/studies/{study_id}/archive", stream=True)
+        # A zip is whole only if its end-of-directory record is in its last bytes.
+        return self.stream_whole(response, ending=ZIP_END_OF_DIRECTORY, window=ZIP_TAIL_BYTES)
+
+    def stream_whole(
+        self, response: requests.Response, *, ending: bytes = b"", window: int = 0
+    ) -> Iterator[bytes]:
+        """The body of a streamed answer, chunk by chunk, as it comes; OrthancUnavailable if
+        Orthanc stalls past the read timeout, breaks the connection, or ends before ``ending``
+        appears in the last ``window`` bytes. Orthanc streams zips and multipart answers with
+        "Connection: close" and no length, so a crash mid-way would otherwise look like a clean
+        end. The response is closed in every case (also when the consumer stops early)."""
         tail = b""
         try:
             try:
-                for chunk in response.iter_content(chunk_size=chunk_size):
-                    tail = (tail + chunk)[-ZIP_TAIL_BYTES:]
+                for chunk in response.raw.stream(STREAM_CHUNK, decode_content=False):
+                    if window:
+                        tail = (tail + chunk[-window:])[-window:]  # never a copy of the chunk
                     yield chunk
-            except requests.RequestException as exc:
-                self.mark_unresponsive(f"archive of {study_id}: {exc}")
-                raise OrthancUnavailable(f"The archive stream of {study_id} broke: {exc}") from exc
-            # Orthanc streams zips with "Connection: close" and no length: a crash mid-way looks
-            # like a clean end. A zip is whole only if its end-of-directory record is there.
-            if ZIP_END_OF_DIRECTORY not in tail:
-                raise OrthancUnavailable(f"The archive of {study_id} ended before its end.")
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                self.mark_unresponsive(f"stream of {response.url}: {exc}")
+                raise OrthancUnavailable(f"Orthanc's answer broke off: {exc}") from exc
+            if ending and ending not in tail:
+                raise OrthancUnavailable(f"Orthanc's answer ended before its end: {response.url}")
         finally:
             response.close()
 
@@ -317,6 +329,7 @@ class OrthancClient:
         self.request("DELETE", path).close()
 
 
+STREAM_CHUNK = 1024 * 1024
 # A zip's end-of-central-directory record sits in its last 22 bytes plus its comment (< 64 KiB).
 ZIP_END_OF_DIRECTORY = b"PK\x05\x06"
 ZIP_TAIL_BYTES = 22 + 65535

@@ -22,11 +22,9 @@ import json
 import logging
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -47,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 NO_SUCH_RESOURCE = gettext_lazy("No such DICOMweb resource.")
 
-CHUNK = 1024 * 1024
 # Nothing but a DICOM UID (dicom_checks.UID_PATTERN, length checked apart) may stand where a UID
 # goes: the path sent to Orthanc is built from these parts only.
 UID = UID_PATTERN
@@ -165,40 +162,15 @@ def _frames_of_any_type(path: str, accept: str) -> bool:
     return 'type="*/*"' in accept.replace(" ", "").lower()
 
 
-class StreamBroken(Exception):
-    """Orthanc's answer stopped before its end; the client's connection is aborted."""
-
-
-def stream_response(request: HttpRequest, upstream) -> StreamingHttpResponse:
+def stream_response(upstream) -> StreamingHttpResponse:
     """Orthanc's answer streamed as it comes. If Orthanc stalls for ORTHANC_TIMEOUT_SECONDS or
-    its answer ends early, the body raises instead of ending, so the server aborts the response
-    and a truncated body is never taken for a whole one."""
+    its multipart answer ends before its closing boundary, the body raises instead of ending
+    (client.stream_whole), so the server aborts the response: gunicorn drops the connection
+    without the final chunk, and a Content-Length is left unmet. When the client goes away,
+    Django closes the body and the upstream connection is released at once."""
     closing = _multipart_closing(upstream.headers.get("Content-Type", ""))
-
-    def body() -> Iterator[bytes]:
-        # When the client goes away Django closes this generator: the upstream connection is
-        # released at once instead of finishing the transfer.
-        tail = b""
-        try:
-            for chunk in upstream.raw.stream(CHUNK, decode_content=False):
-                if closing:
-                    tail = (tail + chunk)[-len(closing) - 8 :]
-                yield chunk
-            # Orthanc streams multipart answers with "Connection: close" and no length: a crash
-            # mid-way looks like a clean end, but the closing boundary is missing.
-            if closing and closing not in tail:
-                raise StreamBroken("Orthanc's multipart answer ended before its closing boundary")
-        except (urllib3.exceptions.HTTPError, OSError, StreamBroken) as exc:
-            if not isinstance(exc, StreamBroken):
-                get_client().mark_unresponsive(f"stream of {request.path}: {exc}")
-            logger.warning("DICOMweb stream of %s broken: %s", request.path, exc)
-            # Raising (not returning) makes the server abort the response: gunicorn drops the
-            # connection without the final chunk, and a Content-Length is left unmet.
-            raise StreamBroken(str(exc)) from exc
-        finally:
-            upstream.close()
-
-    response = StreamingHttpResponse(body(), status=upstream.status_code)
+    body = get_client().stream_whole(upstream, ending=closing, window=len(closing) + 8)
+    response = StreamingHttpResponse(body, status=upstream.status_code)
     for header in PASSED_RESPONSE_HEADERS:
         if header in upstream.headers:
             response[header] = upstream.headers[header]
@@ -224,7 +196,9 @@ def orthanc_refusal(upstream) -> PortalError:
         if upstream.status_code < 400:
             # A redirect is never followed nor passed on: it could point anywhere.
             return PortalError(
-                _("The image server answered with a redirect."), code="orthanc_redirect"
+                _("The image server answered with a redirect."),
+                code="orthanc_redirect",
+                status=502,
             )
         message = orthanc_message(upstream)
     finally:
@@ -345,4 +319,4 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
         raise NotFound(NO_SUCH_RESOURCE) from None
     if upstream.status_code >= 300:
         raise orthanc_refusal(upstream)
-    return stream_response(request, upstream)
+    return stream_response(upstream)

@@ -23,12 +23,13 @@ FAILURE_STUDY_MISMATCH = 0xA900
 FAILURE_CANNOT_UNDERSTAND = 0xC000
 
 
-class UidTaken(DicomRejected):
-    """A UID of the instance already exists in Orthanc under another PatientID."""
+class Refused(Exception):
+    """An instance the safety check refuses: the reason for people, the DICOM failure code."""
 
-    def __init__(self, tag: str, reason: str) -> None:
+    def __init__(self, reason: str, failure: int, identity: DicomIdentity | None = None) -> None:
         super().__init__(reason)
-        self.tag = tag
+        self.failure = failure
+        self.identity = identity
 
 
 class UidOwners:
@@ -51,38 +52,23 @@ class UidOwners:
         return self.known[key]
 
     def check(self, identity: DicomIdentity) -> None:
-        """Raise UidTaken if a UID of the instance exists under another PatientID."""
-        for uid, level, label in (
-            (identity.study_uid, "Study", "StudyInstanceUID"),
-            (identity.series_uid, "Series", "SeriesInstanceUID"),
-            (identity.sop_instance_uid, "Instance", "SOPInstanceUID"),
-        ):
+        """Refused if a UID of the instance exists under another PatientID."""
+        levels = (
+            (identity.study_uid, "Study", "StudyInstanceUID", FAILURE_NOT_AUTHORIZED),
+            (identity.series_uid, "Series", "SeriesInstanceUID", FAILURE_NOT_AUTHORIZED),
+            (identity.sop_instance_uid, "Instance", "SOPInstanceUID", FAILURE_DUPLICATE_SOP),
+        )
+        for uid, level, label, failure in levels:
             if self._owners(uid, level) - {identity.patient_id}:
                 # The other PatientID is not named: the uploader may not see that patient.
-                raise UidTaken(
-                    label,
-                    _(
-                        "Its %(tag)s %(uid)s already belongs to another patient in the image "
-                        "server; nothing was stored."
-                    )
-                    % {"tag": label, "uid": uid},
-                )
-        for uid, level in (
-            (identity.study_uid, "Study"),
-            (identity.series_uid, "Series"),
-            (identity.sop_instance_uid, "Instance"),
-        ):
+                reason = _(
+                    "Its %(tag)s %(uid)s already belongs to another patient in the image "
+                    "server; nothing was stored."
+                ) % {"tag": label, "uid": uid}
+                raise Refused(reason, failure, identity)
+        for uid, level, _label, _failure in levels:
             # Later instances of this request see this one as stored under this PatientID.
             self.known[(level, uid)].add(identity.patient_id)
-
-
-class Refused(Exception):
-    """An instance the safety check refuses: the reason for people, the DICOM failure code."""
-
-    def __init__(self, reason: str, failure: int, identity: DicomIdentity | None = None) -> None:
-        super().__init__(reason)
-        self.failure = failure
-        self.identity = identity
 
 
 class SafetyCheck:
@@ -107,10 +93,6 @@ class SafetyCheck:
                 reason = _("The instance is not in the study of the URL.")
                 raise Refused(reason, FAILURE_STUDY_MISMATCH)
             self.owners.check(identity)
-        except UidTaken as exc:
-            duplicate = exc.tag == "SOPInstanceUID"
-            failure = FAILURE_DUPLICATE_SOP if duplicate else FAILURE_NOT_AUTHORIZED
-            raise Refused(str(exc), failure, identity) from None
         except Refused as refused:
             refused.identity = identity
             raise

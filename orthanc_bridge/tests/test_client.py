@@ -33,14 +33,14 @@ def test_a_refused_file_is_orthanc_rejected(orthanc):
 
 def test_an_unknown_resource_is_not_found(orthanc):
     with pytest.raises(OrthancNotFound):
-        orthanc.study("0000-not-a-study")
+        orthanc.get_json("/studies/0000-not-a-study")
 
 
 def test_wrong_credentials_are_rejected(orthanc_server):
     client = OrthancClient(orthanc_server.url, "preview", "wrong-password")
 
     with pytest.raises(OrthancRejected) as info:
-        client.system()
+        client.probe()
     assert info.value.orthanc_status == 401
 
 
@@ -48,7 +48,7 @@ def test_a_closed_port_is_unavailable():
     client = OrthancClient(f"http://127.0.0.1:{free_port()}", "preview", "x", connect_timeout=1)
 
     with pytest.raises(OrthancUnavailable):
-        client.system()
+        client.probe()
 
 
 def test_the_local_server_keeps_a_generated_password(orthanc_server):

@@ -21,8 +21,7 @@ import requests
 from django.test import Client
 
 from devtools.dicom_samples import ct_volume
-from orthanc_bridge.client import get_client
-from orthanc_bridge.dicomweb.proxy import StreamBroken
+from orthanc_bridge.client import OrthancUnavailable, get_client
 from orthanc_bridge.tests.conftest import as_upload
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +169,7 @@ def test_a_stream_cut_by_a_hung_orthanc_ends_in_an_error_not_a_clean_end(
     freeze()
 
     started = time.monotonic()
-    with pytest.raises(StreamBroken):
+    with pytest.raises(OrthancUnavailable):
         for chunk in body:
             received += len(chunk)
     assert time.monotonic() - started < BOUND + SLACK
@@ -271,7 +270,7 @@ def test_a_stream_cut_by_a_crashed_orthanc_ends_in_an_error_not_a_clean_end(
         received = len(next(body))
         server.process.kill()
 
-        with pytest.raises(StreamBroken):
+        with pytest.raises(OrthancUnavailable):
             for chunk in body:
                 received += len(chunk)
         assert received < sum(len(i.content) for i in volume)
@@ -288,3 +287,23 @@ def test_a_request_out_of_its_own_time_does_not_mark_orthanc_unresponsive(orthan
     with pytest.raises(OrthancDeadline):
         client.get_json("/system", deadline=deadline_in(0.3))
     assert not client.known_unresponsive()
+
+
+def test_an_upload_past_its_deadline_says_to_send_again_without_blaming_orthanc(
+    login_client, uploader, patient_a, orthanc, study_a, settings
+):
+    settings.UPLOAD_BATCH_SECONDS = 0.0  # the request's own time is over before it starts
+    settings.LANGUAGE_CODE = "en"
+
+    response = login_client(uploader).post(
+        f"/patients/{patient_a.pk}/dicom/",
+        {"files": as_upload(study_a)},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 200  # Orthanc is fine: no 503
+    answer = response.json()
+    assert answer["stored"] == 0
+    assert all("send this file again" in r["reason"] for r in answer["rejected"])
+    assert not get_client().known_unresponsive()
+    assert orthanc.get_json("/instances") == []
