@@ -25,6 +25,7 @@ import urllib3
 from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from orthanc_bridge.client.errors import (
@@ -42,6 +43,19 @@ RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instanc
 REQUEST_PROBE_TIMEOUT = 1.0
 DEADLINE_TOLERANCE = 1.0
 RESPONSIVE_MEMO_SECONDS = 0.5
+
+
+class _Retry(Retry):
+    """Retry a safe request once when its connection was dropped before an answer came (a
+    pooled connection Orthanc closed, e.g. at its keep-alive timeout or when it resumes), but
+    never after a read timeout: a hung Orthanc would double every wait."""
+
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):  # type: ignore[no-untyped-def]
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _cache_get(key: str) -> Any:
@@ -85,10 +99,10 @@ class OrthancClient:
         # Retries only for methods that are safe to repeat, and never after a read timeout: a
         # hung Orthanc would double every wait. A POST of an instance is retried by nobody but
         # the caller, who knows whether it is idempotent.
-        retry = Retry(
+        retry = _Retry(
             total=2,
             connect=2,
-            read=False,  # a read timeout is raised as it is, never retried
+            read=1,  # a dropped connection once; a read timeout never (see _Retry)
             backoff_factor=0.2,
             status_forcelist=(502, 503, 504),
             allowed_methods=frozenset({"GET", "HEAD"}),

@@ -119,3 +119,66 @@ def test_queries_reach_orthanc_as_characters_but_never_break_the_request(params,
     from orthanc_bridge.client import literal_query
 
     assert literal_query(params) == expected
+
+
+class _RawServer:
+    """A socket server that treats connection number n with ``behaviour(n, conn)``."""
+
+    def __init__(self, behaviour):
+        import socket
+        import threading
+
+        self.accepted = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held = []
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    return
+                self.accepted += 1
+                conn.recv(65536)
+                behaviour(self.accepted, conn, self.held)
+
+        threading.Thread(target=serve, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.django_db
+def test_a_connection_dropped_before_the_answer_is_tried_once_more():
+    # What a pooled connection closed by Orthanc (keep-alive timeout, a resumed process) does.
+    def drop_the_first(n, conn, held):
+        if n == 1:
+            conn.close()
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        conn.close()
+
+    server = _RawServer(drop_the_first)
+    try:
+        client = OrthancClient(server.url, connect_timeout=1, read_timeout=1)
+        assert client.get_json("/system") == {}
+        assert server.accepted == 2
+        assert not client.known_unresponsive()
+    finally:
+        server.close()
+
+
+@pytest.mark.django_db
+def test_a_read_timeout_is_never_retried():
+    server = _RawServer(lambda n, conn, held: held.append(conn))  # accepts, never answers
+    try:
+        client = OrthancClient(server.url, connect_timeout=1, read_timeout=0.5)
+        with pytest.raises(OrthancUnavailable):
+            client.get_json("/system")
+        assert server.accepted == 1
+        assert client.known_unresponsive()
+    finally:
+        server.close()
