@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.test import Client
 
@@ -202,11 +204,27 @@ def _orthanc_settings(request, settings):
 
 
 @pytest.fixture
-def orthanc(orthanc_server, settings):
-    """An empty Orthanc for this test (everything stored is deleted afterwards)."""
+def orthanc(orthanc_server, settings, monkeypatch):
+    """An empty Orthanc for this test (everything stored is deleted afterwards).
+
+    What a test stores with ``orthanc.store_instance`` is in the study index at once, as the
+    follower (``orthanc_sync --follow``) would have it a moment later; the follower's own
+    tests (orthanc_bridge/tests/test_index.py) store with a client of their own.
+    """
     from orthanc_bridge.client import get_client
+    from orthanc_bridge.index.sync import index_study
 
     client = get_client()
+    store = client.store_instance
+
+    def store_and_index(*args, **kwargs):
+        answer = store(*args, **kwargs)
+        # The portal's upload threads are left alone: the pipeline indexes what they stored.
+        if answer.get("ParentStudy") and threading.current_thread() is threading.main_thread():
+            index_study(answer["ParentStudy"])
+        return answer
+
+    monkeypatch.setattr(client, "store_instance", store_and_index)
     yield client
     for patient_id in client.get_json("/patients"):
         client.delete(f"/patients/{patient_id}")

@@ -354,8 +354,11 @@ ORTHANC_PASSWORD = env_secret("ORTHANC_PASSWORD")
 ORTHANC_TIMEOUT_SECONDS = env_float("ORTHANC_TIMEOUT_SECONDS", 20.0)
 ORTHANC_CONNECT_TIMEOUT_SECONDS = env_float("ORTHANC_CONNECT_TIMEOUT_SECONDS", 3.0)
 ORTHANC_PROBE_SECONDS = env_float("ORTHANC_PROBE_SECONDS", 2.0)
-# How long a patient's study list is kept in the cache (an upload through the portal drops it).
-ORTHANC_STUDIES_CACHE_SECONDS = env_int("ORTHANC_STUDIES_CACHE_SECONDS", 60)
+# The study index (orthanc_bridge.index): the follower (`manage.py orthanc_sync --follow`) also
+# compares the list of studies this often, since Orthanc logs no change for a deletion.
+ORTHANC_SYNC_RECONCILE_SECONDS = env_float("ORTHANC_SYNC_RECONCILE_SECONDS", 60.0)
+# QIDO without `limit` answers at most this many matches (and says so in a Warning header).
+QIDO_MAX_RESULTS = env_int("QIDO_MAX_RESULTS", 1000)
 # How long a DICOMweb "may this user see this study" decision is reused (removing a user from a
 # group takes effect within this bound).
 DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)

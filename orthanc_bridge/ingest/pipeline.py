@@ -13,6 +13,7 @@ files not sent are reported as not stored and the files already stored stay.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from orthanc_bridge.client import (
     get_client,
 )
 from orthanc_bridge.dicom_checks import DicomIdentity
+from orthanc_bridge.index.sync import index_studies
 from orthanc_bridge.ingest.checks import (
     FAILURE_CANNOT_UNDERSTAND,
     FAILURE_PROCESSING,
@@ -43,8 +45,9 @@ from orthanc_bridge.ingest.checks import (
     SafetyCheck,
 )
 from orthanc_bridge.ingest.sources import Part, Rejection
-from orthanc_bridge.studies.selectors import studies_cache_forget
 from patients.models import Patient
+
+logger = logging.getLogger(__name__)
 
 STORED, ALREADY_PRESENT, REJECTED, PENDING = "stored", "already_present", "rejected", "pending"
 
@@ -56,6 +59,7 @@ class FileOutcome:
     reason: str = ""
     failure: int = 0
     identity: DicomIdentity | None = None
+    orthanc_study: str = ""  # Orthanc's ID of the study it was stored in
 
 
 @dataclass
@@ -79,6 +83,11 @@ class IngestReport:
     @property
     def already_present(self) -> int:
         return sum(f.status == ALREADY_PRESENT for f in self.files)
+
+    @property
+    def studies(self) -> set[str]:
+        """Orthanc's IDs of the studies that files were stored in (or already were)."""
+        return {f.orthanc_study for f in self.files if f.orthanc_study}
 
     @property
     def rejected(self) -> list[FileOutcome]:
@@ -160,6 +169,7 @@ class Sender:
             outcome.reason = not_stored_because(exc, self.report)
             return
         outcome.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
+        outcome.orthanc_study = str(answer.get("ParentStudy", ""))
 
     def finish_pending(self) -> None:
         while self.pending:
@@ -233,12 +243,19 @@ def ingest(
             sender.send(FileOutcome(part.name, PENDING, identity=identity), part.file)
     finally:
         sender.close()
-        if report.stored:
-            for owner in touched.values():
-                studies_cache_forget(owner)
+        _index(report)
         _audit(actor=actor, action=action, report=report, patients=list(touched.values()),
                study_uid=study_uid, patient=patient)  # fmt: skip
     return report
+
+
+def _index(report: IngestReport) -> None:
+    """The studies stored into are in the index before the answer goes out (the follower would
+    bring them within a second; a user who uploads looks at once)."""
+    try:
+        index_studies(report.studies)
+    except OrthancError as exc:  # stored all the same: the follower indexes them later
+        logger.warning("Stored studies not indexed at once: %s", exc)
 
 
 def _audit(

@@ -30,6 +30,36 @@ def study_a():
     return demo_study(patient_id="CARDIO-001", ct_count=3, mr_count=2)
 
 
+@pytest.fixture
+def indexed_study_a(patient_a):
+    """A study of patient A as the index holds it (as the follower wrote it), with Orthanc
+    nowhere: what the portal shows while Orthanc is down."""
+    from orthanc_bridge.index.models import IndexedSeries, IndexedStudy
+
+    study = IndexedStudy.objects.create(
+        orthanc_id="0a0a0a0a-1b1b1b1b-2c2c2c2c-3d3d3d3d-4e4e4e4e",
+        study_uid="1.2.826.0.1.3680043.8.498.1",
+        dicom_patient_id=patient_a.external_id,
+        patient=patient_a,
+        patient_name="DURAND^Anne",
+        study_date="20250102",
+        study_description="Cardiac CT",
+        modalities=" CT ",
+        series_count=1,
+        instance_count=3,
+    )
+    IndexedSeries.objects.create(
+        study=study,
+        orthanc_id="5f5f5f5f-6a6a6a6a-7b7b7b7b-8c8c8c8c-9d9d9d9d",
+        series_uid="1.2.826.0.1.3680043.8.498.1.1",
+        modality="CT",
+        description="Axial",
+        instance_count=3,
+        thumbnail_instance="aaaaaaaa-bbbbbbbb-cccccccc-dddddddd-eeeeeeee",
+    )
+    return study
+
+
 def as_upload(instances) -> list[SimpleUploadedFile]:
     return [SimpleUploadedFile(i.filename, i.content, "application/dicom") for i in instances]
 

@@ -14,6 +14,7 @@ from orthanc_bridge.client import (
 )
 
 
+@pytest.mark.django_db
 def test_it_stores_and_finds_an_instance(orthanc):
     instance = demo_study(patient_id="CLIENT-1", ct_count=1, mr_count=0)[0]
 

@@ -11,6 +11,7 @@ from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
 from devtools.dicom_samples import demo_study
 from devtools.local_server import AE_TITLE
+from orthanc_bridge.index.sync import follow_once
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,7 @@ def test_a_pushed_study_appears_under_its_patient(
     client, api_token, member_a, patient_a, orthanc, orthanc_server, study_a
 ):
     statuses = c_store(orthanc_server, study_a)
+    follow_once()  # what the follower does, a moment later
 
     studies = client.get(
         f"/api/patients/{patient_a.pk}/studies", HTTP_AUTHORIZATION=f"Bearer {api_token(member_a)}"
@@ -55,6 +57,7 @@ def test_a_study_with_an_unknown_patient_id_is_listed_as_unassigned(
     login_client, admin, member_a, orthanc, orthanc_server
 ):
     c_store(orthanc_server, demo_study(patient_id="ER-4471", patient_name="Inconnu^Jean", sex="M"))
+    follow_once()
 
     page = login_client(admin).get("/studies/unassigned/").content.decode()
 

@@ -187,7 +187,7 @@ def test_unknown_paths_and_methods_are_json_errors(member_a, stored):
     assert client.get("/dicom-web/studies/1.2.3.4").status_code == 404  # unknown study
 
 
-def test_orthanc_down_is_a_json_503(member_a, patient_a):
+def test_orthanc_down_is_a_json_503(member_a, patient_a, indexed_study_a):
     client = Client()
     client.force_login(member_a)
 

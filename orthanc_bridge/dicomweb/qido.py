@@ -1,0 +1,218 @@
+"""QIDO-RS answered from the study index: the cost follows what the user sees, not the archive.
+
+- Which studies match, in what order (newest first), and the ``limit``/``offset`` page are
+  decided in SQL on the index (index.matching), restricted to the studies of the patients the
+  user sees. Orthanc is then asked for exactly those studies (a UID list), so the attributes in
+  the answer are Orthanc's own (``includefield`` passed on).
+- A filter the index does not hold (e.g. ``InstitutionName``), and every series or instance
+  search, is answered by asking Orthanc batch by batch of the user's matching studies (UID
+  lists), until the page is full: at worst the user's studies are read, never the archive.
+- A StudyInstanceUID the index has not seen yet is looked up in Orthanc (a study stored a
+  moment ago by a modality is found at once).
+- A study whose UID is held by several patients is answered to nobody (as study_for_viewing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from orthanc_bridge.client import OrthancError, deadline_in, get_client
+from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
+from orthanc_bridge.index.matching import list_values, study_attribute, study_filter
+from orthanc_bridge.index.models import IndexedStudy
+from orthanc_bridge.index.sync import index_study_uid
+from patients.selectors import patient_visible_queryset
+from web.errors import BadRequest, PortalError
+
+PATIENT_ID = "00100020"
+STUDY_UID = "0020000D"
+# What Orthanc adds to series and instances found across all studies (none when one study is
+# named): the portal names studies in every batch, so it asks for these itself.
+STUDY_LEVEL_FIELDS = (
+    "00080020", "00080030", "00080050", "00080090", "00100010", PATIENT_ID, "00100030",
+    "00100040", "00200010",
+)  # fmt: skip
+BATCH = 100  # studies named in one request to Orthanc
+NEW_UIDS_LOOKED_UP = 10
+PASSED_ON = {"includefield"}
+
+
+@dataclass
+class Search:
+    level: str  # studies, series, instances
+    offset: int
+    limit: int
+    limit_given: bool
+    studies: QuerySet[IndexedStudy]
+    includefields: list[str] = field(default_factory=list)
+    # Filters the index does not hold, for Orthanc to match (as the client wrote them).
+    residual: list[tuple[str, str]] = field(default_factory=list)
+    names_a_study: bool = False
+
+
+def qido(request: HttpRequest, level: str, user: Any) -> HttpResponse:
+    _require_json_answer(request)
+    search = _search(request, level, user)
+    ordered = search.studies.order_by("-study_date", "-study_time", "-id")
+    deadline = deadline_in(settings.ORTHANC_TIMEOUT_SECONDS)  # one bound for the whole search
+    headers = {
+        **upstream_headers(request),
+        "Accept": "application/dicom+json",
+        "Accept-Encoding": "identity",  # parsed here, not passed on
+    }
+    if level == "studies" and not search.residual:
+        rows = list(ordered.values_list("study_uid", "dicom_patient_id")[_page(search)])
+        found = _ask_orthanc(search, rows, headers, deadline)
+        more = len(rows) > search.limit
+        result = found[: search.limit]
+    else:
+        result, more = _by_batches(search, ordered, headers, deadline)
+    if search.level != "studies" and search.names_a_study and not _asked(search, PATIENT_ID):
+        for item in result:
+            item.pop(PATIENT_ID, None)  # asked for the check only
+    response = HttpResponse(json.dumps(result), content_type="application/dicom+json")
+    if more and not search.limit_given:
+        response["Warning"] = (
+            f'299 {request.get_host()} "There are additional results that can be requested."'
+        )
+    return response
+
+
+def _page(search: Search) -> slice:
+    # One more than asked: whether there are more (for the Warning header).
+    return slice(search.offset, search.offset + search.limit + 1)
+
+
+def _search(request: HttpRequest, level: str, user: Any) -> Search:
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+        limit_given = "limit" in request.GET
+        limit = int(request.GET["limit"]) if limit_given else settings.QIDO_MAX_RESULTS
+    except ValueError:
+        raise BadRequest(_("limit and offset must be integers."), code="invalid") from None
+    limit = max(0, min(limit, settings.QIDO_MAX_RESULTS))
+    fuzzy = request.GET.get("fuzzymatching", "").lower() == "true"
+    studies = _visible_studies(user)
+    search = Search(level, offset, limit, limit_given, studies)
+    for key, values in request.GET.lists():
+        if key in ("limit", "offset", "fuzzymatching"):
+            continue
+        for value in values:
+            if key == "includefield":
+                search.includefields += [part for part in value.split(",") if part]
+                continue
+            attribute = study_attribute(key)
+            if attribute is None:
+                search.residual.append((key, value))
+                continue
+            if attribute.kind == "uid":
+                search.names_a_study = True
+                _index_new_uids(list_values(value))
+            search.studies = search.studies.filter(study_filter(attribute, value, fuzzy=fuzzy))
+    return search
+
+
+def _visible_studies(user: Any) -> QuerySet[IndexedStudy]:
+    """The user's studies: of a patient they see, and not held by another patient as well."""
+    held_twice = IndexedStudy.objects.filter(study_uid=OuterRef("study_uid")).exclude(
+        pk=OuterRef("pk")
+    )
+    return IndexedStudy.objects.filter(
+        Q(patient__in=patient_visible_queryset(user=user)), ~Exists(held_twice)
+    )
+
+
+def _index_new_uids(uids: list[str]) -> None:
+    known = set(IndexedStudy.objects.filter(study_uid__in=uids).values_list("study_uid", flat=True))
+    for uid in [u for u in uids if u not in known][:NEW_UIDS_LOOKED_UP]:
+        index_study_uid(uid)
+
+
+def _by_batches(
+    search: Search, ordered: QuerySet[IndexedStudy], headers: dict[str, str], deadline: float
+) -> tuple[list[dict], bool]:
+    wanted = search.offset + search.limit + 1
+    found: list[dict] = []
+    for rows in _batches(ordered):
+        found += _ask_orthanc(search, rows, headers, deadline, residual=True)
+        if len(found) >= wanted:
+            break
+    return found[search.offset : search.offset + search.limit], len(found) >= wanted
+
+
+def _batches(ordered: QuerySet[IndexedStudy]) -> Iterator[list[tuple[str, str]]]:
+    rows = ordered.values_list("study_uid", "dicom_patient_id")
+    start = 0
+    while True:
+        batch = list(rows[start : start + BATCH])
+        if batch:
+            yield batch
+        if len(batch) < BATCH:
+            return
+        start += BATCH
+
+
+def _ask_orthanc(
+    search: Search,
+    rows: list[tuple[str, str]],
+    headers: dict[str, str],
+    deadline: float,
+    *,
+    residual: bool = False,
+) -> list[dict]:
+    """Orthanc's answer for these studies (StudyInstanceUID, PatientID), in their order; only
+    items of those very pairs are kept (a copy under another PatientID is never shown)."""
+    if not rows:
+        return []
+    params = [("StudyInstanceUID", ",".join(uid for uid, _pid in rows))]
+    params += [("includefield", f) for f in search.includefields]
+    if residual:
+        params += search.residual
+    if search.level != "studies":
+        study_fields = () if search.names_a_study else STUDY_LEVEL_FIELDS
+        params += [("includefield", f) for f in (*study_fields, PATIENT_ID)]
+    upstream = get_client().proxy(
+        "GET", f"/dicom-web/{search.level}", deadline=deadline, params=params, headers=headers
+    )
+    if upstream.status_code >= 300:
+        raise orthanc_refusal(upstream)
+    try:
+        items = upstream.json()
+    except ValueError as exc:
+        raise OrthancError(f"Orthanc's QIDO answer is not JSON: {exc}") from exc
+    finally:
+        upstream.close()
+    order = {pair: n for n, pair in enumerate(rows)}
+    kept = [item for item in items if (_value(item, STUDY_UID), _value(item, PATIENT_ID)) in order]
+    # Orthanc's order within a study is kept (sorted() is stable).
+    return sorted(kept, key=lambda item: order[(_value(item, STUDY_UID), _value(item, PATIENT_ID))])
+
+
+def _value(item: dict, tag: str) -> str:
+    values = item.get(tag, {}).get("Value") or [""]
+    return str(values[0])
+
+
+def _asked(search: Search, tag: str) -> bool:
+    return bool(set(search.includefields) & {tag, "PatientID", "all"})
+
+
+def _require_json_answer(request: HttpRequest) -> None:
+    """Answers are written here, in DICOM JSON only: XML is refused, not mislabelled."""
+    accept = request.headers.get("Accept", "")
+    if accept and not any(
+        kind in accept for kind in ("application/dicom+json", "application/json", "*/*")
+    ):
+        raise PortalError(
+            _("Searches are answered in application/dicom+json only."),
+            code="not_acceptable",
+            status=406,
+        )

@@ -1,0 +1,254 @@
+"""Keeping the study index (index.models) in step with Orthanc.
+
+- ``index_study(orthanc_id)``: one study read again from Orthanc (two calls), or its rows
+  dropped when Orthanc no longer has it. Uploads and STOW through the portal call it at once.
+- ``follow_once()``: what Orthanc's ``/changes`` feed says since the stored cursor (new, stable
+  studies and series), applied. An Orthanc whose last change is behind the cursor was replaced
+  or emptied: the index is rebuilt.
+- ``reconcile()``: Orthanc 1.10 logs no change for a deletion (it even drops the deleted
+  resources' earlier changes), so the follower compares the list of study IDs now and then.
+- ``rebuild()``: the whole index from Orthanc's ``/tools/find``, a page at a time, replaced in
+  one transaction (readers see the old index until then).
+
+The worker is ``python manage.py orthanc_sync --follow`` (``--full`` rebuilds).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from orthanc_bridge.client import OrthancNotFound, get_client
+from orthanc_bridge.index.models import IndexedSeries, IndexedStudy, SyncState
+from patients.models import Patient, search_fold
+
+logger = logging.getLogger(__name__)
+
+FIND_PAGE = 1000
+CHANGES_PAGE = 1000
+# Changes that say a study or one of its series was added to or became complete.
+STUDY_CHANGES = {"NewStudy", "StableStudy", "UpdatedAttachment", "UpdatedMetadata"}
+SERIES_CHANGES = {"NewSeries", "StableSeries"}
+
+
+# --- rows from what Orthanc says ---------------------------------------------------------------
+
+
+def _study_fields(study: dict[str, Any], series: list[dict[str, Any]]) -> dict[str, Any]:
+    tags = study.get("MainDicomTags", {})
+    patient = study.get("PatientMainDicomTags", {})
+    modalities = sorted({s.get("MainDicomTags", {}).get("Modality", "") for s in series} - {""})
+    name = patient.get("PatientName", "")
+    referring = tags.get("ReferringPhysicianName", "")
+    description = tags.get("StudyDescription", "")
+    return {
+        "orthanc_id": study["ID"],
+        "study_uid": tags.get("StudyInstanceUID", "")[:64],
+        "dicom_patient_id": patient.get("PatientID", "")[:64],
+        "patient_name": name[:324],
+        "patient_birth_date": patient.get("PatientBirthDate", "")[:8],
+        "patient_sex": patient.get("PatientSex", "")[:16],
+        "study_date": tags.get("StudyDate", "")[:8],
+        "study_time": tags.get("StudyTime", "")[:16],
+        "accession_number": tags.get("AccessionNumber", "")[:64],
+        "study_id": tags.get("StudyID", "")[:64],
+        "study_description": description[:324],
+        "referring_physician": referring[:324],
+        "modalities": f" {' '.join(modalities)} " if modalities else "",
+        "series_count": len(series),
+        "instance_count": sum(len(s.get("Instances", [])) for s in series),
+        "patient_name_fold": search_fold(name)[:324],
+        "referring_physician_fold": search_fold(referring)[:324],
+        "study_description_fold": search_fold(description)[:324],
+    }
+
+
+def _series_row(study: IndexedStudy, series: dict[str, Any]) -> IndexedSeries:
+    tags = series.get("MainDicomTags", {})
+    instances = sorted(series.get("Instances", []))
+    return IndexedSeries(
+        study=study,
+        orthanc_id=series["ID"],
+        series_uid=tags.get("SeriesInstanceUID", "")[:64],
+        modality=tags.get("Modality", "")[:16],
+        description=tags.get("SeriesDescription", "")[:324],
+        number=tags.get("SeriesNumber", "")[:16],
+        instance_count=len(instances),
+        # A middle instance makes the most telling preview of a volume.
+        thumbnail_instance=instances[len(instances) // 2] if instances else "",
+    )
+
+
+def _patient_pk(dicom_patient_id: str) -> int | None:
+    return Patient.objects.filter(external_id=dicom_patient_id).values_list("pk", flat=True).first()
+
+
+# --- one study -------------------------------------------------------------------------------
+
+
+def index_study(orthanc_id: str) -> IndexedStudy | None:
+    """Read one study again from Orthanc into the index; None (and no row) if it is gone."""
+    client = get_client()
+    try:
+        study = client.get_json(f"/studies/{orthanc_id}")
+        series = client.study_series(orthanc_id)
+    except OrthancNotFound:
+        IndexedStudy.objects.filter(orthanc_id=orthanc_id).delete()
+        return None
+    fields = _study_fields(study, series)
+    fields["patient_id"] = _patient_pk(fields["dicom_patient_id"])
+    with transaction.atomic():
+        row, _created = IndexedStudy.objects.update_or_create(
+            orthanc_id=orthanc_id, defaults=fields
+        )
+        row.series.all().delete()
+        IndexedSeries.objects.bulk_create([_series_row(row, s) for s in series])
+    return row
+
+
+def index_studies(orthanc_ids: Iterable[str]) -> None:
+    for orthanc_id in sorted(set(orthanc_ids)):
+        index_study(orthanc_id)
+
+
+def index_study_uid(study_uid: str) -> list[IndexedStudy]:
+    """Every study Orthanc holds under this UID, indexed now (a study the feed has not brought
+    yet: stored a moment ago by a modality)."""
+    found = get_client().request("POST", "/tools/lookup", data=study_uid).json()
+    rows = [index_study(item["ID"]) for item in found if item.get("Type") == "Study"]
+    return [row for row in rows if row is not None]
+
+
+def link_patient(patient: Patient) -> None:
+    """A patient created or given another external ID takes the studies indexed under it."""
+    IndexedStudy.objects.filter(patient=patient).exclude(
+        dicom_patient_id=patient.external_id
+    ).update(patient=None)
+    IndexedStudy.objects.filter(dicom_patient_id=patient.external_id).update(patient=patient)
+
+
+# --- the whole archive -----------------------------------------------------------------------
+
+
+def _find_all(level: str) -> Iterator[dict[str, Any]]:
+    client = get_client()
+    since = 0
+    while True:
+        page = client.post_json(
+            "/tools/find",
+            {"Level": level, "Query": {}, "Expand": True, "Since": since, "Limit": FIND_PAGE},
+        )
+        yield from page
+        if len(page) < FIND_PAGE:
+            return
+        since += FIND_PAGE
+
+
+def _state(client=None) -> SyncState:
+    client = client or get_client()
+    state, _created = SyncState.objects.get_or_create(orthanc=client.base_url)
+    return state
+
+
+def last_change() -> int:
+    return int(get_client().get_json("/changes", params=[("last", "")]).get("Last", 0))
+
+
+def rebuild() -> int:
+    """The index made anew from Orthanc; the number of studies. Changes made while it runs are
+    applied by the next follow_once (the cursor is the last change before the reading)."""
+    cursor = last_change()
+    series_of: dict[str, list[dict[str, Any]]] = {}
+    for series in _find_all("Series"):
+        series_of.setdefault(series.get("ParentStudy", ""), []).append(series)
+    studies = [(s, series_of.get(s["ID"], [])) for s in _find_all("Study")]
+    with transaction.atomic():
+        IndexedSeries.objects.all().delete()
+        IndexedStudy.objects.all().delete()
+        rows = IndexedStudy.objects.bulk_create(
+            [IndexedStudy(**_study_fields(s, series)) for s, series in studies], batch_size=2000
+        )
+        IndexedSeries.objects.bulk_create(
+            [
+                _series_row(row, s)
+                for row, (_study, series) in zip(rows, studies, strict=True)
+                for s in series
+            ],
+            batch_size=2000,
+        )
+        IndexedStudy.objects.update(
+            patient=Subquery(
+                Patient.objects.filter(external_id=OuterRef("dicom_patient_id")).values("pk")[:1]
+            )
+        )
+        state = _state()
+        state.last_change = cursor
+        state.rebuilt_at = timezone.now()
+        state.save()
+    logger.info("Study index rebuilt: %d studies", len(rows))
+    return len(rows)
+
+
+def reconcile() -> int:
+    """Studies Orthanc no longer has are dropped, and ones it has that the index lacks are
+    added; the number of rows changed."""
+    in_orthanc = set(get_client().get_json("/studies"))
+    indexed = set(IndexedStudy.objects.values_list("orthanc_id", flat=True))
+    gone = indexed - in_orthanc
+    if gone:
+        IndexedStudy.objects.filter(orthanc_id__in=gone).delete()
+    missing = in_orthanc - indexed
+    index_studies(missing)
+    return len(gone) + len(missing)
+
+
+def follow_once() -> int:
+    """Apply the changes since the stored cursor; the number of studies read again."""
+    state = _state()
+    last = last_change()
+    if last < state.last_change or state.rebuilt_at is None:
+        if state.rebuilt_at is not None:
+            logger.warning(
+                "Orthanc's last change (%d) is behind the index's cursor (%d): Orthanc was "
+                "replaced or emptied; rebuilding the index",
+                last,
+                state.last_change,
+            )
+        return rebuild()
+    client = get_client()
+    touched: set[str] = set()
+    since = state.last_change
+    while since < last:
+        page = client.get_json(
+            "/changes", params=[("since", str(since)), ("limit", str(CHANGES_PAGE))]
+        )
+        for change in page.get("Changes", []):
+            kind, resource = change.get("ChangeType"), change.get("ResourceType")
+            if resource == "Study" and kind in STUDY_CHANGES:
+                touched.add(change["ID"])
+            elif resource == "Series" and kind in SERIES_CHANGES:
+                touched.add(_parent_study(change["ID"]))
+        since = max(since, int(page.get("Last", since)))
+        if page.get("Done", True):
+            break
+    touched.discard("")
+    index_studies(touched)
+    SyncState.objects.filter(pk=state.pk).update(last_change=since, followed_at=timezone.now())
+    return len(touched)
+
+
+def _parent_study(series_id: str) -> str:
+    known = IndexedSeries.objects.filter(orthanc_id=series_id).values_list(
+        "study__orthanc_id", flat=True
+    )
+    if parent := known.first():
+        return parent
+    try:
+        return str(get_client().get_json(f"/series/{series_id}").get("ParentStudy", ""))
+    except OrthancNotFound:
+        return ""
