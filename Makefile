@@ -32,7 +32,8 @@ run: install viewer
 	PORTAL_ENV=development $(PY) manage.py migrate --noinput
 	PORTAL_ENV=development $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
 	@echo "Preview DICOM on http://$(HOST):$(PORT)/  (demo account: admin@imagine.fr / Admin123!)"
-	PORTAL_ENV=development $(PY) -m devtools.local_server --dir var/orthanc -- \
+	PORTAL_ENV=development $(PY) -m devtools.local_server --dir var/orthanc \
+		--beside '$(PY) manage.py orthanc_sync --follow' -- \
 		sh -c '$(PY) manage.py load_demo_study && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
 

@@ -54,6 +54,7 @@ def _instance(
     pixel_data: bytes | None = None,
     rows: int | None = None,
     columns: int | None = None,
+    accession_number: str = "",
 ) -> SampleInstance:
     ds = deepcopy(template)
     sop_uid = generate_uid()
@@ -69,7 +70,7 @@ def _instance(
     ds.SeriesDescription = series_description
     ds.SeriesNumber = 1 if ds.Modality == "CT" else 2
     ds.InstanceNumber = number
-    ds.AccessionNumber = "DEMO" + study_uid[-8:]
+    ds.AccessionNumber = accession_number or "DEMO" + study_uid[-8:]
     ds.ReferringPhysicianName = "Docteur^Demo"
     ds.StudyDate = ds.get("StudyDate") or "20240115"
     if "ImagePositionPatient" in ds:
@@ -139,3 +140,35 @@ def ct_volume(*, patient_id: str, count: int = 200, size: int = 512) -> list[Sam
             )
         )
     return instances
+
+
+def one_instance_study(
+    *,
+    patient_id: str,
+    patient_name: str = "Patient^POC",
+    study_date: str = "20240115",
+    study_time: str = "120000",
+    accession_number: str = "",
+    study_description: str = "One image",
+    modality: str = "CT",
+    **tags: Any,
+) -> SampleInstance:
+    """A study of one instance (CT_small.dcm or MR_small.dcm), with the study attributes a search
+    matches on; ``tags`` sets any other attribute by keyword."""
+    template = _template("MR_small.dcm" if modality == "MR" else "CT_small.dcm")
+    study_uid = generate_uid()
+    ds = deepcopy(template)  # _instance copies it again: the template stays untouched
+    ds.StudyDate, ds.StudyTime = study_date, study_time
+    for keyword, value in tags.items():
+        setattr(ds, keyword, value)
+    return _instance(
+        ds,
+        patient_id=patient_id,
+        patient_name=patient_name,
+        study_uid=study_uid,
+        series_uid=generate_uid(),
+        number=1,
+        study_description=study_description,
+        series_description=f"{modality} 1",
+        accession_number=accession_number,
+    )

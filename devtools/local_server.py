@@ -21,6 +21,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -227,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dicom-port", type=int, default=int(os.environ.get("ORTHANC_DICOM_PORT", 4242))
     )
+    parser.add_argument(
+        "--beside",
+        action="append",
+        default=[],
+        help="a command run beside the main one and stopped with it (e.g. a worker)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -244,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     child = None
+    environment = {**os.environ, **server.environment()}
+    workers = [
+        subprocess.Popen(shlex.split(line), env=environment)  # noqa: S603 - our own commands
+        for line in args.beside
+    ]
 
     def stop_child(signum: int, _frame: object) -> None:
         # Killed (e.g. by a terminal closing): stop the command, then Orthanc in `finally`.
@@ -254,16 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop_child)
     signal.signal(signal.SIGHUP, stop_child)
     try:
-        child = subprocess.Popen(command, env={**os.environ, **server.environment()})  # noqa: S603
+        child = subprocess.Popen(command, env=environment)  # noqa: S603
         return child.wait()
     except KeyboardInterrupt:
         if child is not None:
             child.wait()
         return 130
     finally:
-        if child is not None and child.poll() is None:
-            child.terminate()
-            child.wait(timeout=30)
+        for process in [child, *workers]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
         server.stop()
 
 

@@ -78,8 +78,9 @@ def test_the_demo_study_command_says_when_orthanc_is_down():
         call_command("load_demo_study")
 
 
-def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
-    """`make run` killed from outside must not leave an Orthanc behind on var/orthanc."""
+def test_the_runner_stops_orthanc_and_the_worker_when_it_is_terminated(tmp_path):
+    """`make run` killed from outside must leave no Orthanc (on var/orthanc) and no index
+    follower behind."""
     import signal
     import subprocess
     import sys
@@ -89,7 +90,9 @@ def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
 
     runner = subprocess.Popen(
         [sys.executable, "-m", "devtools.local_server", "--dir", str(tmp_path),
-         "--http-port", str(free_port()), "--dicom-port", str(free_port()), "--", "sleep", "60"],
+         "--http-port", str(free_port()), "--dicom-port", str(free_port()),
+         "--beside", f"sh -c 'echo $$ > {tmp_path}/worker.pid; exec sleep 60'",
+         "--", "sleep", "60"],
     )  # fmt: skip
     pid_file = tmp_path / "orthanc.pid"
     deadline = time.monotonic() + 30
@@ -97,11 +100,14 @@ def test_the_runner_stops_orthanc_when_it_is_terminated(tmp_path):
         time.sleep(0.1)
     orthanc_pid = int(pid_file.read_text())
     time.sleep(1)
+    worker_pid = int((tmp_path / "worker.pid").read_text())
+    assert _pid_alive(worker_pid)
 
     runner.send_signal(signal.SIGTERM)
     runner.wait(timeout=60)
 
     assert not _pid_alive(orthanc_pid)
+    assert not _pid_alive(worker_pid)
 
 
 @pytest.mark.parametrize(
