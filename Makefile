@@ -49,11 +49,13 @@ lint: install
 	PORTAL_ENV=development $(VENV)/bin/mypy .
 
 # Speed and memory figures on a throwaway PostgreSQL: DICOM upload and DICOMweb through the
-# portal against Orthanc directly; the studies panel; the patient list at 1,000 and 100,000.
+# portal against Orthanc directly; the studies panel; the patient list at 1,000 and 100,000;
+# searches (QIDO) and the study index at 1,000 and 20,000 studies.
 bench: install
 	PORTAL_ENV=development bash deploy/dev/with-postgres.sh bash -c \
 		'$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py bench_upload \
-		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients'
+		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients \
+		 && $(PY) manage.py bench_qido'
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install

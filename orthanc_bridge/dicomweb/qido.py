@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from orthanc_bridge.client import OrthancError, deadline_in, get_client
 from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
+from orthanc_bridge.index import answers
 from orthanc_bridge.index.matching import list_values, study_attribute, study_filter
 from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.index.sync import index_study_uid
@@ -68,7 +69,9 @@ def qido(request: HttpRequest, level: str, user: Any) -> HttpResponse:
         "Accept": "application/dicom+json",
         "Accept-Encoding": "identity",  # parsed here, not passed on
     }
-    if level == "studies" and not search.residual:
+    if level == "studies" and not search.residual and not search.includefields:
+        result, more = _from_the_index(request, search, ordered, deadline)
+    elif level == "studies" and not search.residual:
         rows = list(ordered.values_list("study_uid", "dicom_patient_id")[_page(search)])
         found = _ask_orthanc(search, rows, headers, deadline)
         more = len(rows) > search.limit
@@ -84,6 +87,27 @@ def qido(request: HttpRequest, level: str, user: Any) -> HttpResponse:
             f'299 {request.get_host()} "There are additional results that can be requested."'
         )
     return response
+
+
+def _from_the_index(
+    request: HttpRequest, search: Search, ordered: QuerySet[IndexedStudy], deadline: float
+) -> tuple[list[dict], bool]:
+    """The page written from the answers kept in the index; those missing asked of Orthanc in
+    one request for the page's studies (index.answers)."""
+    rows = list(
+        ordered.values_list("pk", "study_uid", "dicom_patient_id", "changed_at", "qido_answer")[
+            _page(search)
+        ]
+    )
+    more = len(rows) > search.limit
+    rows = rows[: search.limit]
+    kept = {pk: answer for pk, _uid, _pid, _at, answer in rows if answer is not None}
+    missing = [(pk, uid, pid, at) for pk, uid, pid, at, answer in rows if answer is None]
+    kept |= answers.fetch(missing, deadline=deadline)
+    base_url = f"{request.scheme}://{request.get_host()}"
+    return [
+        answers.with_retrieve_url(kept[pk], base_url) for pk, *_rest in rows if pk in kept
+    ], more
 
 
 def _page(search: Search) -> slice:

@@ -13,6 +13,7 @@ same UID may have several rows, one per PatientID; such a study is served to nob
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
@@ -42,6 +43,9 @@ class IndexedStudy(models.Model):
     patient_name_fold = models.CharField(max_length=324, blank=True)
     referring_physician_fold = models.CharField(max_length=324, blank=True)
     study_description_fold = models.CharField(max_length=324, blank=True)
+    # Orthanc's own QIDO answer for this study (its default attributes, RetrieveURL left out),
+    # kept so a search page costs no call to Orthanc; emptied whenever the study is read again.
+    qido_answer = models.JSONField(null=True, blank=True)
     changed_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
@@ -54,6 +58,10 @@ class IndexedStudy(models.Model):
             models.Index(fields=["patient", "study_date"], name="study_patient_date"),
             models.Index(fields=["accession_number"], name="study_accession"),
             models.Index(fields=["patient_name_fold"], name="study_patient_name"),
+            # What the follower has still to ask Orthanc (index.answers.fill_missing).
+            models.Index(
+                fields=["id"], condition=Q(qido_answer__isnull=True), name="study_answer_missing"
+            ),
         ]
 
     def __str__(self) -> str:

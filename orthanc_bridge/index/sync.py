@@ -102,6 +102,7 @@ def index_study(orthanc_id: str) -> IndexedStudy | None:
         return None
     fields = _study_fields(study, series)
     fields["patient_id"] = _patient_pk(fields["dicom_patient_id"])
+    fields["qido_answer"] = None  # Orthanc's answer may have changed with the study
     with transaction.atomic():
         row, _created = IndexedStudy.objects.update_or_create(
             orthanc_id=orthanc_id, defaults=fields

@@ -273,3 +273,39 @@ def test_a_malformed_query_is_a_json_400(archive, as_member, query):
 
     assert response.status_code == 400
     assert response.json()["code"] in {"invalid_query", "invalid"}
+
+
+def test_a_search_page_is_orthancs_answer_kept_in_the_index(archive, as_member, orthanc, settings):
+    first = as_member.get("/dicom-web/studies?PatientName=dupre*").json()
+    straight = {s[STUDY_UID]["Value"][0]: s for s in direct(orthanc, "studies")}
+    for item in first:
+        expected = straight[item[STUDY_UID]["Value"][0]]
+        assert {k: v for k, v in item.items() if k != RETRIEVE_URL} == {
+            k: v for k, v in expected.items() if k != RETRIEVE_URL
+        }
+        assert list(item) == sorted(item)  # in tag order, as Orthanc writes
+    assert IndexedStudy.objects.filter(qido_answer__isnull=False).count() == 2
+
+    settings.ORTHANC_URL = "http://127.0.0.1:9"  # the next page needs no Orthanc
+    assert as_member.get("/dicom-web/studies?PatientName=dupre*").json() == first
+
+
+def test_a_study_read_again_is_answered_afresh(archive, as_member, orthanc):
+    from orthanc_bridge.index.sync import index_study
+
+    as_member.get("/dicom-web/studies")
+    row = IndexedStudy.objects.get(study_uid=archive["dupre_ct"])
+    assert row.qido_answer is not None
+    # A second series arrives: the number of series Orthanc answers changes.
+    extra = one_instance_study(patient_id="P-DUP", patient_name="DUPRÉ^Hélène", modality="MR")
+    dataset = pydicom.dcmread(io.BytesIO(extra.content))
+    dataset.StudyInstanceUID = archive["dupre_ct"]
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    orthanc.store_instance(buffer.getvalue())
+    index_study(row.orthanc_id)
+
+    (item,) = as_member.get("/dicom-web/studies?AccessionNumber=ACC-100").json()
+
+    assert item["00201206"]["Value"] == [2]
+    assert item["00080061"]["Value"] == ["CT", "MR"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
+from django.test import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -28,6 +29,7 @@ from devtools.bench_tools import PeakSampler, PortalProcess, rss_kib
 from devtools.dicom_samples import SampleInstance, ct_volume
 from devtools.local_server import LocalOrthanc, free_port
 from orthanc_bridge.client import OrthancClient
+from orthanc_bridge.index import sync
 from patients.models import Patient
 
 WHOLE_STUDY = 'multipart/related; type="application/dicom"'
@@ -121,7 +123,8 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as tmp:
             orthanc = LocalOrthanc(Path(tmp) / "orthanc", free_port(), free_port()).start()
             try:
-                self._run(orthanc, instances, big)
+                with override_settings(ORTHANC_URL=orthanc.url, ORTHANC_PASSWORD=orthanc.password):
+                    self._run(orthanc, instances, big)
             finally:
                 orthanc.stop()
 
@@ -133,6 +136,7 @@ class Command(BaseCommand):
         large = ct_volume(patient_id="BENCH-WEB", count=big)
         for instance in study + small + large:
             client.store_instance(instance.content)
+        sync.rebuild()  # stored behind the portal's back: indexed as the follower would
         basic = base64.b64encode(f"preview:{orthanc.password}".encode()).decode()
         direct = Endpoint(orthanc.http_port, "/dicom-web", f"Basic {basic}")
         portal_process = PortalProcess(free_port(), orthanc.environment(), threads=CONNECTIONS)

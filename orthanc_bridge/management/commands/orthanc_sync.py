@@ -4,8 +4,9 @@
     python manage.py orthanc_sync --full     # rebuild the index from the whole archive
     python manage.py orthanc_sync --follow   # the worker: follow Orthanc's changes until stopped
 
-The follower polls ``/changes`` every ``--interval`` seconds and compares the list of studies
-every ``ORTHANC_SYNC_RECONCILE_SECONDS`` (Orthanc logs no change for a deletion). An Orthanc or a
+The follower polls ``/changes`` every ``--interval`` seconds, keeps Orthanc's QIDO answer of
+studies that lack one (index.answers), and compares the list of studies every
+``ORTHANC_SYNC_RECONCILE_SECONDS`` (Orthanc logs no change for a deletion). An Orthanc or a
 database that does not answer is waited for, never a crash.
 """
 
@@ -19,7 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from orthanc_bridge.client import OrthancError
-from orthanc_bridge.index import sync
+from orthanc_bridge.index import answers, sync
+
+FILL_PER_ROUND = 500  # Orthanc's answers kept per round, so new changes are never held up
 
 
 class Command(BaseCommand):
@@ -54,6 +57,7 @@ class Command(BaseCommand):
             try:
                 close_old_connections()
                 sync.follow_once()
+                answers.fill_missing(limit=FILL_PER_ROUND)
                 if time.monotonic() - reconciled > settings.ORTHANC_SYNC_RECONCILE_SECONDS:
                     sync.reconcile()
                     reconciled = time.monotonic()
