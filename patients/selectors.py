@@ -26,10 +26,16 @@ ORDERING_FIELDS = {
 DEFAULT_ORDERING = "family_name"
 
 
+def sees_every_patient(*, user) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and user.has_perm(rights.VIEW_ALL_PATIENTS)
+    )
+
+
 def patient_visible_queryset(*, user) -> QuerySet[Patient]:
     if not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
-    if user.has_perm(rights.VIEW_ALL_PATIENTS):
+    if sees_every_patient(user=user):
         return Patient.objects.all()
     if user.has_perm(rights.VIEW_GROUP_PATIENTS):
         group_ids = list(user.groups.values_list("id", flat=True))

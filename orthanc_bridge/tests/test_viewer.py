@@ -142,3 +142,36 @@ def test_the_same_viewer_url_shows_nothing_to_another_group(
     assert all(a.status == 404 for a in under_study)
     assert searches and all(a.json() == [] for a in searches)
     assert "CT demo" not in page.inner_text("body")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ohifs_study_list_shows_the_users_own_studies_and_finds_a_partial_name(
+    page, browser_login, member_a, patient_a, orthanc, group_b
+):
+    from devtools.dicom_samples import one_instance_study
+    from patients.tests.factories import PatientFactory
+
+    PatientFactory(external_id="RADIO-9", family_name="Autre", groups=[group_b])
+    mine = one_instance_study(patient_id="CARDIO-001", patient_name="DUPRÉ^Hélène")
+    also_mine = one_instance_study(patient_id="CARDIO-001", patient_name="DUPRÉ^Hélène")
+    theirs = one_instance_study(patient_id="RADIO-9", patient_name="DUPONT^Marc")
+    for instance in (mine, also_mine, theirs):
+        orthanc.store_instance(io.BytesIO(instance.content))
+    browser_login(member_a)
+    searches = []
+    page.on("response", lambda r: searches.append(r) if "/dicom-web/studies?" in r.url else None)
+
+    page.goto("/viewer/")
+    page.wait_for_function("document.body.innerText.includes('DUPRÉ')", timeout=60_000)
+    assert "DUPONT" not in page.inner_text("body")
+
+    page.locator("input").first.fill("dupr")  # a partial name, no accent, lower case
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input')].some(i => i.value === 'dupr')"
+    )
+    page.wait_for_timeout(2000)  # OHIF waits for typing to pause before it searches
+
+    names = [r.url for r in searches if "PatientName=" in r.url]
+    assert names, "OHIF sent no name search"
+    assert page.inner_text("body").count("DUPRÉ") >= 2
+    assert "DUPONT" not in page.inner_text("body")
