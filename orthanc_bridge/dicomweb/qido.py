@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -146,14 +146,11 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
 
 def _visible_studies(user: Any) -> QuerySet[IndexedStudy]:
     """The user's studies: of a patient they see, and not held by another patient as well."""
-    held_twice = IndexedStudy.objects.filter(study_uid=OuterRef("study_uid")).exclude(
-        pk=OuterRef("pk")
-    )
     if sees_every_patient(user=user):
         of_visible_patients = Q(patient__isnull=False)  # a plain filter the planner reads well
     else:
         of_visible_patients = Q(patient__in=patient_visible_queryset(user=user))
-    return IndexedStudy.objects.filter(of_visible_patients, ~Exists(held_twice))
+    return IndexedStudy.objects.filter(of_visible_patients, uid_shared=False)
 
 
 def _index_new_uids(uids: list[str]) -> None:

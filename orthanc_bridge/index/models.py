@@ -43,6 +43,9 @@ class IndexedStudy(models.Model):
     patient_name_fold = models.CharField(max_length=324, blank=True)
     referring_physician_fold = models.CharField(max_length=324, blank=True)
     study_description_fold = models.CharField(max_length=324, blank=True)
+    # Another row has the same StudyInstanceUID (under another PatientID): served to nobody.
+    # Kept by the sync, so a search filters on a column instead of comparing rows.
+    uid_shared = models.BooleanField(default=False)
     # Orthanc's own QIDO answer for this study (its default attributes, RetrieveURL left out),
     # kept so a search page costs no call to Orthanc; emptied whenever the study is read again.
     qido_answer = models.JSONField(null=True, blank=True)
@@ -57,7 +60,12 @@ class IndexedStudy(models.Model):
             models.Index(fields=["study_date", "study_time", "id"], name="study_date_order"),
             models.Index(fields=["patient", "study_date"], name="study_patient_date"),
             models.Index(fields=["accession_number"], name="study_accession"),
-            models.Index(fields=["patient_name_fold"], name="study_patient_name"),
+            # LIKE 'PREFIX%' whatever the database's collation.
+            models.Index(
+                fields=["patient_name_fold"],
+                name="study_patient_name",
+                opclasses=["varchar_pattern_ops"],
+            ),
             # What the follower has still to ask Orthanc (index.answers.fill_missing).
             models.Index(
                 fields=["id"], condition=Q(qido_answer__isnull=True), name="study_answer_missing"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from orthanc_bridge.client import OrthancNotFound, get_client
@@ -98,7 +98,7 @@ def index_study(orthanc_id: str) -> IndexedStudy | None:
         study = client.get_json(f"/studies/{orthanc_id}")
         series = client.study_series(orthanc_id)
     except OrthancNotFound:
-        IndexedStudy.objects.filter(orthanc_id=orthanc_id).delete()
+        forget_studies([orthanc_id])
         return None
     fields = _study_fields(study, series)
     fields["patient_id"] = _patient_pk(fields["dicom_patient_id"])
@@ -109,7 +109,33 @@ def index_study(orthanc_id: str) -> IndexedStudy | None:
         )
         row.series.all().delete()
         IndexedSeries.objects.bulk_create([_series_row(row, s) for s in series])
+        mark_shared_uids([row.study_uid])
+    row.refresh_from_db(fields=["uid_shared"])
     return row
+
+
+def forget_studies(orthanc_ids: Iterable[str]) -> None:
+    """Rows of studies Orthanc no longer has, dropped (their UIDs may be no longer shared)."""
+    rows = IndexedStudy.objects.filter(orthanc_id__in=list(orthanc_ids))
+    with transaction.atomic():
+        uids = list(rows.values_list("study_uid", flat=True))
+        rows.delete()
+        mark_shared_uids(uids)
+
+
+def mark_shared_uids(study_uids: Iterable[str] | None = None) -> None:
+    """``uid_shared`` set again for these UIDs (all of them when None)."""
+    rows = IndexedStudy.objects.all()
+    if study_uids is not None:
+        rows = rows.filter(study_uid__in=list(study_uids))
+    shared = (
+        IndexedStudy.objects.values("study_uid")
+        .annotate(copies=Count("id"))
+        .filter(copies__gt=1)
+        .values("study_uid")
+    )
+    rows.filter(study_uid__in=Subquery(shared)).exclude(uid_shared=True).update(uid_shared=True)
+    rows.exclude(study_uid__in=Subquery(shared)).exclude(uid_shared=False).update(uid_shared=False)
 
 
 def index_studies(orthanc_ids: Iterable[str]) -> None:
@@ -187,6 +213,7 @@ def rebuild() -> int:
                 Patient.objects.filter(external_id=OuterRef("dicom_patient_id")).values("pk")[:1]
             )
         )
+        mark_shared_uids()
         state = _state()
         state.last_change = cursor
         state.rebuilt_at = timezone.now()
@@ -211,7 +238,7 @@ def reconcile() -> int:
     indexed = set(IndexedStudy.objects.values_list("orthanc_id", flat=True))
     gone = indexed - in_orthanc
     if gone:
-        IndexedStudy.objects.filter(orthanc_id__in=gone).delete()
+        forget_studies(gone)
     missing = in_orthanc - indexed
     index_studies(missing)
     return len(gone) + len(missing)

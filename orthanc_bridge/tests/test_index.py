@@ -121,3 +121,24 @@ def test_the_command_with_orthanc_down_is_a_clear_error(settings):
 
     with pytest.raises(CommandError, match="could not be brought up to date"):
         call_command("orthanc_sync")
+
+
+def test_a_uid_held_twice_is_marked_until_one_copy_is_deleted(modality, orthanc):
+    import pydicom
+
+    first = one_instance_study(patient_id="TWIN-A")
+    dataset = pydicom.dcmread(io.BytesIO(one_instance_study(patient_id="TWIN-B").content))
+    dataset.StudyInstanceUID = first.study_uid
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    modality([first])
+    sync.follow_once()
+    assert not IndexedStudy.objects.get().uid_shared
+
+    orthanc.store_instance(buffer.getvalue())  # the same UID under another PatientID
+    assert list(IndexedStudy.objects.values_list("uid_shared", flat=True)) == [True, True]
+
+    twin = IndexedStudy.objects.get(dicom_patient_id="TWIN-B")
+    orthanc.delete(f"/studies/{twin.orthanc_id}")
+    sync.reconcile()
+    assert not IndexedStudy.objects.get().uid_shared

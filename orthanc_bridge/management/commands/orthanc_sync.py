@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--full", action="store_true", help="rebuild the whole index")
         parser.add_argument("--follow", action="store_true", help="follow changes until stopped")
-        parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+        parser.add_argument("--interval", type=float, default=0.25, help="seconds between polls")
 
     def handle(self, *args, full: bool, follow: bool, interval: float, **options) -> None:
         try:
