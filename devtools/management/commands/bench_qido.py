@@ -58,7 +58,7 @@ SURNAMES = [
     "CHEVALIER", "FRANCOIS", "LEGRAND", "GAUTHIER", "GARCIA", "PERRIN", "ROBIN", "CLEMENT",
     "MORIN", "NICOLAS", "HENRY", "ROUSSEL", "MATHIEU", "GAUTIER", "MASSON",
 ]  # fmt: skip
-PREFIX = "PERR*"  # one surname in fifty
+PREFIX = "MART*"  # one surname in fifty, the one of the member's patients
 ASSOCIATIONS = 4
 FOLLOWER_SAMPLES = 3
 ONE_MINUTE = datetime.timedelta(minutes=1)
