@@ -5,7 +5,10 @@ window.config = {
   routerBasename: '/viewer',
   extensions: [],
   modes: [],
-  customizationService: {},
+  // The study list that leaves filtering to the server: OHIF 3.13's default list filters the
+  // answer again in the browser, literally (a typed "*" or an unaccented "helene" would hide
+  // studies the portal found, since its searches are wildcard-, case- and accent-aware).
+  customizationService: [{ 'workList.variant': { $set: 'legacy' } }],
   showStudyList: true,
   maxNumberOfWebWorkers: 3,
   showWarningMessageForCrossOrigin: false,
