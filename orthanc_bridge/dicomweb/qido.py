@@ -69,7 +69,7 @@ def qido(request: HttpRequest, level: str, user: Any) -> HttpResponse:
         "Accept": "application/dicom+json",
         "Accept-Encoding": "identity",  # parsed here, not passed on
     }
-    if level == "studies" and not search.residual and not search.includefields:
+    if level == "studies" and not search.residual and answers.servable(search.includefields):
         result, more = _from_the_index(request, search, ordered, deadline)
     elif level == "studies" and not search.residual:
         rows = list(ordered.values_list("study_uid", "dicom_patient_id")[_page(search)])
@@ -105,9 +105,8 @@ def _from_the_index(
     missing = [(pk, uid, pid, at) for pk, uid, pid, at, answer in rows if answer is None]
     kept |= answers.fetch(missing, deadline=deadline)
     base_url = f"{request.scheme}://{request.get_host()}"
-    return [
-        answers.with_retrieve_url(kept[pk], base_url) for pk, *_rest in rows if pk in kept
-    ], more
+    page = [answers.as_asked(kept[pk], search.includefields) for pk, *_rest in rows if pk in kept]
+    return [answers.with_retrieve_url(item, base_url) for item in page], more
 
 
 def _page(search: Search) -> slice:

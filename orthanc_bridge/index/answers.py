@@ -12,11 +12,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
+
 from orthanc_bridge.client import OrthancError, get_client
 from orthanc_bridge.index.models import IndexedStudy
 
 STUDY_UID, PATIENT_ID, RETRIEVE_URL = "0020000D", "00100020", "00081190"
 FILL_BATCH = 100
+# What Orthanc 1.10 answers for a study when nothing more is asked...
+DEFAULT_FIELDS = frozenset(
+    {"00080005", "00080020", "00080030", "00080050", "00080061", "00080090", "00080201",
+     RETRIEVE_URL, "00100010", PATIENT_ID, "00100030", "00100040", STUDY_UID, "00200010",
+     "00201206", "00201208"}
+)  # fmt: skip
+# ...and what is kept besides: the includefields OHIF's study list asks for (StudyDescription,
+# Modality), so the list it opens with is written from the index too.
+EXTRA_FIELDS = ("00081030", "00080060")
+
+
+def servable(includefields: list[str]) -> bool:
+    """Whether a search asking for these fields can be answered from the kept answers."""
+    return all(
+        _tag(field) in DEFAULT_FIELDS or _tag(field) in EXTRA_FIELDS for field in includefields
+    )
+
+
+def _tag(field: str) -> str:
+    """A tag in Orthanc's form (``00081030``) for a tag or a keyword; else the field itself."""
+    if len(field) == 8 and all(c in "0123456789abcdefABCDEF" for c in field):
+        return field.upper()
+    tag = tag_for_keyword(field)
+    return f"{tag:08X}" if tag is not None else field
+
+
+def as_asked(item: dict, includefields: list[str]) -> dict:
+    """A kept answer without the extra fields this search did not ask for."""
+    asked = {_tag(field) for field in includefields}
+    return {k: v for k, v in item.items() if k not in EXTRA_FIELDS or k in asked}
 
 
 def _value(item: dict, tag: str) -> str:
@@ -34,7 +66,10 @@ def fetch(
     upstream = get_client().request(
         "GET",
         "/dicom-web/studies",
-        params=[("StudyInstanceUID", ",".join(uid for _pk, uid, _pid, _at in rows))],
+        params=[
+            ("StudyInstanceUID", ",".join(uid for _pk, uid, _pid, _at in rows)),
+            *[("includefield", field) for field in EXTRA_FIELDS],
+        ],
         headers={"Accept": "application/dicom+json", "Accept-Encoding": "identity"},
         deadline=deadline,
     )

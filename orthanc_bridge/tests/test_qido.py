@@ -309,3 +309,27 @@ def test_a_study_read_again_is_answered_afresh(archive, as_member, orthanc):
 
     assert item["00201206"]["Value"] == [2]
     assert item["00080061"]["Value"] == ["CT", "MR"]
+
+
+def test_ohifs_study_list_query_is_answered_from_the_index_as_orthanc_would(
+    archive, as_member, orthanc, settings
+):
+    ohif = "limit=101&offset=0&fuzzymatching=false&includefield=00081030%2C00080060%2C00080090"
+    first = as_member.get(f"/dicom-web/studies?{ohif}").json()
+    asked = "&".join(f"includefield={f}" for f in ("00081030", "00080060", "00080090"))
+    straight = {s[STUDY_UID]["Value"][0]: s for s in direct(orthanc, f"studies?{asked}")}
+
+    assert [s[STUDY_UID]["Value"][0] for s in first] == [
+        archive["dupre_mr"], archive["dupre_ct"], archive["martin"]
+    ]  # fmt: skip
+    for item in first:
+        expected = straight[item[STUDY_UID]["Value"][0]]
+        assert {k: v for k, v in item.items() if k != RETRIEVE_URL} == {
+            k: v for k, v in expected.items() if k != RETRIEVE_URL
+        }
+    # Fields kept for OHIF are not given to a search that did not ask for them.
+    plain = as_member.get("/dicom-web/studies").json()
+    assert all("00081030" not in item for item in plain)
+
+    settings.ORTHANC_URL = "http://127.0.0.1:9"
+    assert as_member.get(f"/dicom-web/studies?{ohif}").json() == first
