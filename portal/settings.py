@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our own static files
     "axes",
     "web",
     "accounts",
@@ -342,6 +343,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
     "PREPROCESSING_HOOKS": ["web.api.schema.drop_trailing_slash_aliases"],
+    # /api/docs and /api/redoc work offline: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Orthanc (used by the orthanc_bridge app) -------------------------------------------------
