@@ -252,10 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     child = None
     environment = {**os.environ, **server.environment()}
-    workers = [
-        subprocess.Popen(shlex.split(line), env=environment)  # noqa: S603 - our own commands
-        for line in args.beside
-    ]
+    workers: list[subprocess.Popen] = []
 
     def stop_child(signum: int, _frame: object) -> None:
         # Killed (e.g. by a terminal closing): stop the command, then Orthanc in `finally`.
@@ -266,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop_child)
     signal.signal(signal.SIGHUP, stop_child)
     try:
+        for line in args.beside:
+            workers.append(subprocess.Popen(shlex.split(line), env=environment))  # noqa: S603
         child = subprocess.Popen(command, env=environment)  # noqa: S603
         return child.wait()
     except KeyboardInterrupt:
@@ -276,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         for process in [child, *workers]:
             if process is not None and process.poll() is None:
                 process.terminate()
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         server.stop()
 
 

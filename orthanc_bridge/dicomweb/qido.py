@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,16 +27,16 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.client import OrthancError, deadline_in, get_client
+from orthanc_bridge.dicom_checks import is_uid
 from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
 from orthanc_bridge.index import answers
+from orthanc_bridge.index.answers import PATIENT_ID, STUDY_UID, value_of
 from orthanc_bridge.index.matching import list_values, study_attribute, study_filter
 from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.index.sync import index_study_uid
 from patients.selectors import patient_visible_queryset, sees_every_patient
 from web.errors import BadRequest, PortalError
 
-PATIENT_ID = "00100020"
-STUDY_UID = "0020000D"
 # What Orthanc adds to series and instances found across all studies (none when one study is
 # named): the portal names studies in every batch, so it asks for these itself.
 STUDY_LEVEL_FIELDS = (
@@ -44,6 +45,9 @@ STUDY_LEVEL_FIELDS = (
 )  # fmt: skip
 BATCH = 100  # studies named in one request to Orthanc
 NEW_UIDS_LOOKED_UP = 10  # per search: a long list of unknown UIDs is not a scan either
+OFFSET_MAX = 10_000_000
+# What a key passed on to Orthanc may look like: a keyword or a tag, nothing else.
+ORTHANC_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8}")
 
 
 @dataclass
@@ -105,7 +109,8 @@ def _from_the_index(
     missing = [(pk, uid, pid, at) for pk, uid, pid, at, answer in rows if answer is None]
     kept |= answers.fetch(missing, deadline=deadline)
     base_url = f"{request.scheme}://{request.get_host()}"
-    page = [answers.as_asked(kept[pk], search.includefields) for pk, *_rest in rows if pk in kept]
+    # An empty answer: Orthanc no longer has the study (the next comparison drops the row).
+    page = [answers.as_asked(kept[pk], search.includefields) for pk, *_rest in rows if kept.get(pk)]
     return [answers.with_retrieve_url(item, base_url) for item in page], more
 
 
@@ -121,6 +126,8 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
         limit = int(request.GET["limit"]) if limit_given else settings.QIDO_MAX_RESULTS
     except ValueError:
         raise BadRequest(_("limit and offset must be integers."), code="invalid") from None
+    if offset > OFFSET_MAX:
+        raise BadRequest(_("offset is too large."), code="invalid")
     limit = max(0, min(limit, settings.QIDO_MAX_RESULTS))
     fuzzy = request.GET.get("fuzzymatching", "").lower() == "true"
     studies = _visible_studies(user)
@@ -129,16 +136,24 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
         if key in ("limit", "offset", "fuzzymatching"):
             continue
         for value in values:
+            if any(ord(char) < 32 for char in key + value):
+                raise BadRequest(
+                    _("Control characters are not allowed in a search."), code="invalid_query"
+                )
             if key == "includefield":
                 search.includefields += [part for part in value.split(",") if part]
                 continue
             attribute = study_attribute(key)
             if attribute is None:
-                search.residual.append((key, value))
+                if not ORTHANC_KEY.fullmatch(key):
+                    raise BadRequest(
+                        _("%(key)s is no DICOM attribute.") % {"key": key}, code="invalid_query"
+                    )
+                search.residual.append((key, value))  # matched by Orthanc, study by study
                 continue
-            if attribute.kind == "uid":
+            if attribute.kind == "uid" and value.strip("*"):
                 search.names_a_study = True
-                _index_new_uids(list_values(value))
+                _index_new_uids([uid for uid in list_values(value) if is_uid(uid)])
             search.studies = search.studies.filter(study_filter(attribute, value, fuzzy=fuzzy))
     return search
 
@@ -213,14 +228,13 @@ def _ask_orthanc(
     finally:
         upstream.close()
     order = {pair: n for n, pair in enumerate(rows)}
-    kept = [item for item in items if (_value(item, STUDY_UID), _value(item, PATIENT_ID)) in order]
+    kept = [item for item in items if _pair(item) in order]
     # Orthanc's order within a study is kept (sorted() is stable).
-    return sorted(kept, key=lambda item: order[(_value(item, STUDY_UID), _value(item, PATIENT_ID))])
+    return sorted(kept, key=lambda item: order[_pair(item)])
 
 
-def _value(item: dict, tag: str) -> str:
-    values = item.get(tag, {}).get("Value") or [""]
-    return str(values[0])
+def _pair(item: dict) -> tuple[str, str]:
+    return value_of(item, STUDY_UID), value_of(item, PATIENT_ID)
 
 
 def _asked(search: Search, tag: str) -> bool:

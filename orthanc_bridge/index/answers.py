@@ -51,7 +51,7 @@ def as_asked(item: dict, includefields: list[str]) -> dict:
     return {k: v for k, v in item.items() if k not in EXTRA_FIELDS or k in asked}
 
 
-def _value(item: dict, tag: str) -> str:
+def value_of(item: dict, tag: str) -> str:
     values = item.get(tag, {}).get("Value") or [""]
     return str(values[0])
 
@@ -79,12 +79,15 @@ def fetch(
         raise OrthancError(f"Orthanc's QIDO answer is not JSON: {exc}") from exc
     finally:
         upstream.close()
-    by_pair = {(_value(item, STUDY_UID), _value(item, PATIENT_ID)): item for item in items}
+    by_pair = {(value_of(item, STUDY_UID), value_of(item, PATIENT_ID)): item for item in items}
     found = {}
     for pk, uid, patient_id, changed_at in rows:
         item = by_pair.get((uid, patient_id))
         if item is None:
-            continue  # deleted since it was indexed
+            # Deleted since it was indexed (reconcile drops the row): kept as "no answer" ({}),
+            # so the follower does not ask again every round.
+            IndexedStudy.objects.filter(pk=pk, changed_at=changed_at).update(qido_answer={})
+            continue
         item.pop(RETRIEVE_URL, None)
         found[pk] = item
         # Not if the study was read again meanwhile: its answer may have changed too.
@@ -106,6 +109,6 @@ def fill_missing(limit: int = 1000) -> int:
 
 def with_retrieve_url(item: dict, base_url: str) -> dict:
     """The answer as the client must see it: RetrieveURL on the host it called."""
-    uid = _value(item, STUDY_UID)
+    uid = value_of(item, STUDY_UID)
     url = {"vr": "UR", "Value": [f"{base_url}/dicom-web/studies/{uid}"]}
     return dict(sorted({**item, RETRIEVE_URL: url}.items()))  # in tag order, as Orthanc writes

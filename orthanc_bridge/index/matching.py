@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import CharField, Lookup, Q
 from django.utils.translation import gettext as _
 
 from patients.models import search_fold
@@ -42,15 +42,17 @@ STUDY_ATTRIBUTES = [
     Attribute("ModalitiesInStudy", "00080061", "modalities", "modalities"),
     Attribute("StudyInstanceUID", "0020000D", "study_uid", "uid"),
 ]
-_BY_KEY = {a.keyword: a for a in STUDY_ATTRIBUTES} | {a.tag: a for a in STUDY_ATTRIBUTES}
+# Keywords in any case, tags as 0020000D or 0020,000D.
+_BY_KEY = {a.keyword.upper(): a for a in STUDY_ATTRIBUTES} | {a.tag: a for a in STUDY_ATTRIBUTES}
+VALUE_MAX_LENGTH = 200  # far above any attribute the index holds; a longer one is refused
 
 DATE = re.compile(r"[0-9]{8}")
 TIME = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:\.[0-9]{1,6})?)?)?")
 
 
 def study_attribute(key: str) -> Attribute | None:
-    """The indexed study attribute a QIDO key names (keyword or tag), or None."""
-    return _BY_KEY.get(key) or _BY_KEY.get(key.upper())
+    """The indexed study attribute a QIDO key names (keyword or tag, in any case), or None."""
+    return _BY_KEY.get(key.upper().replace(",", ""))
 
 
 def list_values(value: str) -> list[str]:
@@ -58,9 +60,15 @@ def list_values(value: str) -> list[str]:
 
 
 def study_filter(attribute: Attribute, value: str, *, fuzzy: bool = False) -> Q:
-    """The condition on IndexedStudy for ``attribute=value``; BadRequest for a malformed date."""
-    if value in ("", "*"):
+    """The condition on IndexedStudy for ``attribute=value``; BadRequest for a malformed date
+    or a value longer than any the index holds."""
+    if value.strip("*") == "":
         return Q()  # universal matching
+    if len(value) > VALUE_MAX_LENGTH:
+        raise BadRequest(
+            _("%(keyword)s: the value is too long.") % {"keyword": attribute.keyword},
+            code="invalid_query",
+        )
     field, kind = attribute.field, attribute.kind
     if kind == "uid":
         return Q(**{f"{field}__in": list_values(value)})
@@ -83,26 +91,34 @@ def _has_wildcards(value: str) -> bool:
 
 
 def _wildcard(field: str, pattern: str) -> Q:
+    """``*`` and ``?`` as SQL LIKE's ``%`` and ``_`` (no regular expression: no backtracking
+    blow-up on any database)."""
     if not _has_wildcards(pattern):
         return Q(**{field: pattern})
     core = pattern.strip("*")
-    if core and not _has_wildcards(core):
+    if not _has_wildcards(core):
         starts, ends = pattern.startswith("*"), pattern.endswith("*")
         lookup = "contains" if starts and ends else "endswith" if starts else "startswith"
         return Q(**{f"{field}__{lookup}": core})
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c)
-        for c in re.sub(r"\*+", "*", pattern)
-    )
-    return Q(**{f"{field}__regex": f"^{regex}$"})
+    like = "".join("%" if c == "*" else "_" if c == "?" else _like_escape(c) for c in pattern)
+    return Q(**{f"{field}__like": like})
+
+
+def _like_escape(char: str) -> str:
+    return "\\" + char if char in "%_\\" else char
 
 
 def _word_prefixes(field: str, value: str) -> Q:
     """Every word of the query starts one part of the name (family, given, middle…)."""
     condition = Q()
     for word in re.split(r"[\^ =,]+", value):
-        if word:
-            condition &= Q(**{f"{field}__regex": rf"(^|[\^ =]){re.escape(word)}"})
+        if not word:
+            continue
+        escaped = "".join(_like_escape(c) for c in word)
+        starts_a_part = Q(**{f"{field}__like": f"{escaped}%"})
+        for separator in "^ =":
+            starts_a_part |= Q(**{f"{field}__like": f"%{separator}{escaped}%"})
+        condition &= starts_a_part
     return condition
 
 
@@ -129,3 +145,15 @@ def _range(attribute: Attribute, value: str, form: re.Pattern[str]) -> Q:
             high = (high + "999999")[:6] + "." + (high.partition(".")[2] + "999999")[:6]
         condition &= Q(**{f"{field}__lte": high})
     return condition
+
+
+@CharField.register_lookup
+class Like(Lookup):
+    """``field__like=pattern``: SQL LIKE with ``\\`` as its escape character, as written."""
+
+    lookup_name = "like"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]

@@ -48,8 +48,10 @@ def _study_fields(study: dict[str, Any], series: list[dict[str, Any]]) -> dict[s
     description = tags.get("StudyDescription", "")
     return {
         "orthanc_id": study["ID"],
-        "study_uid": tags.get("StudyInstanceUID", "")[:64],
-        "dicom_patient_id": patient.get("PatientID", "")[:64],
+        # Never cut: a cut value would equal another patient's. Rows whose identifiers do not fit
+        # are not indexed at all (_indexable): no patient record can match them anyway.
+        "study_uid": tags.get("StudyInstanceUID", ""),
+        "dicom_patient_id": patient.get("PatientID", ""),
         "patient_name": name[:324],
         "patient_birth_date": patient.get("PatientBirthDate", "")[:8],
         "patient_sex": patient.get("PatientSex", "")[:16],
@@ -66,6 +68,25 @@ def _study_fields(study: dict[str, Any], series: list[dict[str, Any]]) -> dict[s
         "referring_physician_fold": search_fold(referring)[:324],
         "study_description_fold": search_fold(description)[:324],
     }
+
+
+IDENTIFIER_MAX_LENGTH = 64  # UI and LO values in DICOM; the columns' length
+
+
+def _indexable(fields: dict[str, Any]) -> bool:
+    return (
+        0 < len(fields["study_uid"]) <= IDENTIFIER_MAX_LENGTH
+        and len(fields["dicom_patient_id"]) <= IDENTIFIER_MAX_LENGTH
+    )
+
+
+def _lock_uid(study_uid: str) -> None:
+    """Serialize the writers of one StudyInstanceUID (inside their transaction), so two copies
+    indexed at the same moment both see each other and are both marked shared. SQLite
+    serializes every writer already (IMMEDIATE transactions)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [study_uid])
 
 
 def _series_row(study: IndexedStudy, series: dict[str, Any]) -> IndexedSeries:
@@ -101,9 +122,14 @@ def index_study(orthanc_id: str) -> IndexedStudy | None:
         forget_studies([orthanc_id])
         return None
     fields = _study_fields(study, series)
+    if not _indexable(fields):
+        logger.warning("Study %s not indexed: its UID or PatientID is too long", orthanc_id)
+        forget_studies([orthanc_id])
+        return None
     fields["patient_id"] = _patient_pk(fields["dicom_patient_id"])
     fields["qido_answer"] = None  # Orthanc's answer may have changed with the study
     with transaction.atomic():
+        _lock_uid(fields["study_uid"])
         row, _created = IndexedStudy.objects.update_or_create(
             orthanc_id=orthanc_id, defaults=fields
         )
@@ -118,7 +144,9 @@ def forget_studies(orthanc_ids: Iterable[str]) -> None:
     """Rows of studies Orthanc no longer has, dropped (their UIDs may be no longer shared)."""
     rows = IndexedStudy.objects.filter(orthanc_id__in=list(orthanc_ids))
     with transaction.atomic():
-        uids = list(rows.values_list("study_uid", flat=True))
+        uids = sorted(set(rows.values_list("study_uid", flat=True)))
+        for uid in uids:
+            _lock_uid(uid)
         rows.delete()
         mark_shared_uids(uids)
 
@@ -143,12 +171,21 @@ def index_studies(orthanc_ids: Iterable[str]) -> None:
         index_study(orthanc_id)
 
 
-def index_study_uid(study_uid: str) -> list[IndexedStudy]:
-    """Every study Orthanc holds under this UID, indexed now (a study the feed has not brought
-    yet: stored a moment ago by a modality)."""
+def index_study_uid(study_uid: str) -> tuple[list[IndexedStudy], int]:
+    """The index's rows for this UID brought in line with Orthanc (one ``/tools/lookup``):
+    copies the index lacks are read (stored a moment ago by a modality), copies Orthanc no
+    longer has are dropped. Returns the rows and the number of copies Orthanc holds, which is
+    more than the rows when a copy cannot be indexed (an identifier too long)."""
     found = get_client().request("POST", "/tools/lookup", data=study_uid).json()
-    rows = [index_study(item["ID"]) for item in found if item.get("Type") == "Study"]
-    return [row for row in rows if row is not None]
+    in_orthanc = {item["ID"] for item in found if item.get("Type") == "Study"}
+    indexed = set(
+        IndexedStudy.objects.filter(study_uid=study_uid).values_list("orthanc_id", flat=True)
+    )
+    index_studies(in_orthanc - indexed)
+    if indexed - in_orthanc:
+        forget_studies(indexed - in_orthanc)
+    rows = list(IndexedStudy.objects.filter(study_uid=study_uid, orthanc_id__in=in_orthanc))
+    return rows, len(in_orthanc)
 
 
 def link_patient(patient: Patient) -> None:
@@ -194,6 +231,7 @@ def rebuild() -> int:
     for series in _find_all("Series"):
         series_of.setdefault(series.get("ParentStudy", ""), []).append(series)
     studies = [(s, series_of.get(s["ID"], [])) for s in _find_all("Study")]
+    studies = [(s, series) for s, series in studies if _indexable(_study_fields(s, series))]
     with transaction.atomic():
         IndexedSeries.objects.all().delete()
         IndexedStudy.objects.all().delete()
@@ -234,8 +272,10 @@ def _analyze() -> None:
 def reconcile() -> int:
     """Studies Orthanc no longer has are dropped, and ones it has that the index lacks are
     added; the number of rows changed."""
-    in_orthanc = set(get_client().get_json("/studies"))
+    # The index first: a study indexed after this read and listed by Orthanc is only read again,
+    # never taken for a deleted one.
     indexed = set(IndexedStudy.objects.values_list("orthanc_id", flat=True))
+    in_orthanc = set(get_client().get_json("/studies"))
     gone = indexed - in_orthanc
     if gone:
         forget_studies(gone)

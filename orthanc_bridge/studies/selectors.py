@@ -132,16 +132,16 @@ def unassigned_studies() -> list[dict[str, Any]]:
 
 def study_patient_ids(study_uid: str) -> frozenset[str]:
     """Every PatientID under which Orthanc holds a study with this StudyInstanceUID (empty if
-    none), from the index; a UID the index has not seen yet is looked up in Orthanc (and
-    indexed), so a study stored a moment ago is found at once.
+    none): the index's rows, confirmed by one lookup in Orthanc (index_study_uid), so a copy
+    stored a moment ago under another PatientID is counted before the follower brings it.
+    A copy that cannot be indexed counts as an unknown patient ("").
 
     Orthanc keys studies by (PatientID, StudyInstanceUID), so a UID can exist under several
     patients: a modality sending a wrong PatientID, or an attempt to slip images into another
-    patient's study. All matches count, never the first one.
+    patient's study. All copies count, never the first one.
     """
-    patient_ids = frozenset(
-        IndexedStudy.objects.filter(study_uid=study_uid).values_list("dicom_patient_id", flat=True)
-    )
-    if not patient_ids:
-        patient_ids = frozenset(row.dicom_patient_id for row in index_study_uid(study_uid))
-    return patient_ids
+    rows, copies = index_study_uid(study_uid)
+    patient_ids = {row.dicom_patient_id for row in rows}
+    if copies > len(rows):
+        patient_ids.add("")
+    return frozenset(patient_ids)

@@ -142,3 +142,45 @@ def test_a_uid_held_twice_is_marked_until_one_copy_is_deleted(modality, orthanc)
     orthanc.delete(f"/studies/{twin.orthanc_id}")
     sync.reconcile()
     assert not IndexedStudy.objects.get().uid_shared
+
+
+def test_a_patient_id_longer_than_any_record_is_never_cut_to_match_one(modality, group_a):
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+
+    PatientFactory(external_id="P" * 64, groups=[group_a])
+    member = UserFactory(groups=[group_a])
+    study = one_instance_study(patient_id="P" * 64 + "X")
+    modality([study])
+    sync.follow_once()
+    client = Client()
+    client.force_login(member)
+
+    assert not IndexedStudy.objects.exists()
+    assert client.get(f"/dicom-web/studies/{study.study_uid}/series").status_code == 404
+    assert client.get(f"/dicom-web/studies?StudyInstanceUID={study.study_uid}").json() == []
+
+
+def test_a_copy_stored_behind_the_followers_back_is_a_conflict_at_once(modality, orthanc, group_a):
+    import pydicom
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+
+    PatientFactory(external_id="MINE-1", groups=[group_a])
+    member = UserFactory(groups=[group_a])
+    mine = one_instance_study(patient_id="MINE-1")
+    orthanc.store_instance(mine.content)  # indexed
+    dataset = pydicom.dcmread(io.BytesIO(one_instance_study(patient_id="THEIRS-1").content))
+    dataset.StudyInstanceUID = mine.study_uid
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    modality_copy = OrthancClient(orthanc.base_url, "preview", orthanc.session.auth[1])
+    modality_copy.store_instance(buffer.getvalue())  # not indexed yet: the follower is behind
+    client = Client()
+    client.force_login(member)
+
+    response = client.get(f"/dicom-web/studies/{mine.study_uid}/metadata")
+
+    assert (response.status_code, response.json()["code"]) == (409, "study_uid_conflict")

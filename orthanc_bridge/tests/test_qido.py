@@ -333,3 +333,43 @@ def test_ohifs_study_list_query_is_answered_from_the_index_as_orthanc_would(
 
     settings.ORTHANC_URL = "http://127.0.0.1:9"
     assert as_member.get(f"/dicom-web/studies?{ohif}").json() == first
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["PatientID=%00", "PatientName=a%01b", "offset=100000000000000000000",
+     f"PatientName={'A' * 201}", "a%20b=1", "StudyDate=2025*"],
+)  # fmt: skip
+def test_odd_input_is_a_json_400_never_a_503(archive, as_member, query):
+    response = as_member.get(f"/dicom-web/studies?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["code"] in {"invalid_query", "invalid"}
+
+
+@pytest.mark.parametrize("key", ["studyinstanceuid", "STUDYINSTANCEUID", "0020000d", "0020,000D"])
+def test_the_study_uid_is_matched_whatever_its_spelling(archive, as_member, key):
+    assert uids(as_member.get(f"/dicom-web/studies?{key}={archive['martin']}")) == [
+        archive["martin"]
+    ]
+
+
+def test_universal_matching_of_the_study_uid_finds_every_study_of_the_user(archive, as_member):
+    everything = uids(as_member.get("/dicom-web/studies"))
+
+    assert uids(as_member.get("/dicom-web/studies?StudyInstanceUID=*")) == everything
+    assert uids(as_member.get("/dicom-web/studies?StudyInstanceUID=")) == everything
+    series = as_member.get("/dicom-web/series?StudyInstanceUID=*").json()
+    assert "00100010" in series[0]  # across all studies: the study's attributes come too
+
+
+def test_many_wildcards_are_matched_without_a_regular_expression(archive, as_member):
+    found = as_member.get(f"/dicom-web/studies?PatientName={'*D' * 12}*X")
+
+    assert uids(found) == []
+    assert uids(as_member.get("/dicom-web/studies?PatientName=*D*P*E*")) == [
+        archive["dupre_mr"], archive["dupre_ct"]
+    ]  # fmt: skip
+    # LIKE's own wildcards in a value are characters, not wildcards.
+    assert uids(as_member.get("/dicom-web/studies?PatientName=%25")) == []
+    assert uids(as_member.get("/dicom-web/studies?PatientName=D_PR*")) == []
