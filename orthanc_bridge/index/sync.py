@@ -15,6 +15,7 @@ The worker is ``python manage.py orthanc_sync --follow`` (``--full`` rebuilds).
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -34,6 +35,7 @@ CHANGES_PAGE = 1000
 # Changes that say a study or one of its series was added to or became complete.
 STUDY_CHANGES = {"NewStudy", "StableStudy", "UpdatedAttachment", "UpdatedMetadata"}
 SERIES_CHANGES = {"NewSeries", "StableSeries"}
+FOLLOWED_AT_EVERY = datetime.timedelta(seconds=10)  # how fresh SyncState.followed_at is kept
 
 
 # --- rows from what Orthanc says ---------------------------------------------------------------
@@ -315,7 +317,11 @@ def follow_once() -> int:
             break
     touched.discard("")
     index_studies(touched)
-    SyncState.objects.filter(pk=state.pk).update(last_change=since, followed_at=timezone.now())
+    now = timezone.now()
+    stale = state.followed_at is None or now - state.followed_at > FOLLOWED_AT_EVERY
+    if since != state.last_change or stale:
+        # Not on every idle round: on SQLite (make run) each write takes the database's lock.
+        SyncState.objects.filter(pk=state.pk).update(last_change=since, followed_at=now)
     return len(touched)
 
 
