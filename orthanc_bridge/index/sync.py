@@ -300,29 +300,35 @@ def follow_once() -> int:
             )
         return rebuild()
     client = get_client()
-    touched: set[str] = set()
+    read = 0
     since = state.last_change
     while since < last:
         page = client.get_json(
             "/changes", params=[("since", str(since)), ("limit", str(CHANGES_PAGE))]
         )
+        touched: set[str] = set()
         for change in page.get("Changes", []):
             kind, resource = change.get("ChangeType"), change.get("ResourceType")
             if resource == "Study" and kind in STUDY_CHANGES:
                 touched.add(change["ID"])
             elif resource == "Series" and kind in SERIES_CHANGES:
                 touched.add(_parent_study(change["ID"]))
-        since = max(since, int(page.get("Last", since)))
+        touched.discard("")
+        index_studies(touched)
+        read += len(touched)
+        reached = int(page.get("Last", since))
+        if reached <= since:
+            break  # nothing further (the changes of deleted resources are gone from the log)
+        since = reached
+        # Saved page by page: a long backlog is not read again after a restart.
+        SyncState.objects.filter(pk=state.pk).update(last_change=since, followed_at=timezone.now())
+        state.followed_at = timezone.now()
         if page.get("Done", True):
             break
-    touched.discard("")
-    index_studies(touched)
-    now = timezone.now()
-    stale = state.followed_at is None or now - state.followed_at > FOLLOWED_AT_EVERY
-    if since != state.last_change or stale:
+    if state.followed_at is None or timezone.now() - state.followed_at > FOLLOWED_AT_EVERY:
         # Not on every idle round: on SQLite (make run) each write takes the database's lock.
-        SyncState.objects.filter(pk=state.pk).update(last_change=since, followed_at=now)
-    return len(touched)
+        SyncState.objects.filter(pk=state.pk).update(followed_at=timezone.now())
+    return read
 
 
 def _parent_study(series_id: str) -> str:
