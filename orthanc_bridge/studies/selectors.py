@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.index.models import IndexedSeries, IndexedStudy
@@ -101,30 +102,31 @@ def series_get(*, patient: Patient, series_id: str) -> dict[str, Any]:
     return _series_summary(series)
 
 
-def unassigned_studies() -> list[dict[str, Any]]:
-    """Studies whose PatientID no patient record has (for holders of "view all patients")."""
-    unassigned = []
-    for study in IndexedStudy.objects.filter(patient__isnull=True).order_by(
+def unassigned_studies() -> QuerySet[IndexedStudy]:
+    """Studies whose PatientID no patient record has (for holders of "view all patients"), by
+    PatientID; shown through unassigned_summary."""
+    return IndexedStudy.objects.filter(patient__isnull=True).order_by(
         "dicom_patient_id", "study_date", "id"
-    ):
-        name = study.patient_name
-        family, _sep, given = name.partition("^")
-        birth = study.patient_birth_date
-        unassigned.append(
-            {
-                "id": study.orthanc_id,
-                "patient_id": study.dicom_patient_id,
-                "patient_name": name.replace("^", " ").strip(),
-                "family_name": family.strip(),
-                "given_name": given.replace("^", " ").strip(),
-                "birth_date": _dashed(birth) if len(birth) == 8 else "",
-                "sex": study.patient_sex if study.patient_sex in {"M", "F", "O"} else "",
-                "study_date": study.study_date,
-                "description": study.study_description,
-                "series_count": study.series_count,
-            }
-        )
-    return unassigned
+    )
+
+
+def unassigned_summary(study: IndexedStudy) -> dict[str, Any]:
+    """What the page shows of an unassigned study, and what prefills a new patient record."""
+    name = study.patient_name
+    family, _sep, given = name.partition("^")
+    birth = study.patient_birth_date
+    return {
+        "id": study.orthanc_id,
+        "patient_id": study.dicom_patient_id,
+        "patient_name": name.replace("^", " ").strip(),
+        "family_name": family.strip(),
+        "given_name": given.replace("^", " ").strip(),
+        "birth_date": _dashed(birth) if len(birth) == 8 else "",
+        "sex": study.patient_sex if study.patient_sex in {"M", "F", "O"} else "",
+        "study_date": study.study_date,
+        "description": study.study_description,
+        "series_count": study.series_count,
+    }
 
 
 # --- Which patients hold a study --------------------------------------------------------------

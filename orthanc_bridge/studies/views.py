@@ -17,6 +17,7 @@ from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
 from orthanc_bridge.studies import selectors, services
 from patients.access import patient_for_images
 from web.htmx import render_page
+from web.lists import list_page
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +87,6 @@ def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseB
 @require_GET
 def unassigned_studies(request: HttpRequest) -> HttpResponse:
     require_unassigned_reader(user=request.user)
-    context = {"studies": [], "unavailable": False}
-    try:
-        context["studies"] = selectors.unassigned_studies()
-    except OrthancUnavailable:
-        context["unavailable"] = True
-    return render(request, "orthanc_bridge/unassigned.html", context)
+    page = list_page(request, selectors.unassigned_studies())
+    studies = [selectors.unassigned_summary(study) for study in page]
+    return render(request, "orthanc_bridge/unassigned.html", {"page": page, "studies": studies})

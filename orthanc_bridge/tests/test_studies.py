@@ -231,3 +231,25 @@ def test_a_download_with_orthanc_down_is_a_503_page(
 
     assert response.status_code == 503
     assert "text/html" in response["Content-Type"]
+
+
+def test_the_unassigned_list_is_paged_from_the_index(login_client, admin, settings):
+    from orthanc_bridge.index.models import IndexedStudy
+
+    settings.ORTHANC_URL = "http://127.0.0.1:9"  # the page asks Orthanc nothing
+    IndexedStudy.objects.bulk_create(
+        IndexedStudy(
+            orthanc_id=f"{n:08x}-00000000-00000000-00000000-00000000",
+            study_uid=f"1.2.3.{n}",
+            dicom_patient_id=f"ER-{n:04d}",
+        )
+        for n in range(30)
+    )
+    client = login_client(admin)
+
+    first = client.get("/studies/unassigned/").content.decode()
+    second = client.get("/studies/unassigned/?page=2").content.decode()
+
+    assert first.count("<code>ER-") == 25 and "ER-0000" in first
+    assert second.count("<code>ER-") == 5 and "ER-0029" in second
+    assert "?page=2" in first
