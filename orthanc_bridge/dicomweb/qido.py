@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from orthanc_bridge.client import OrthancError, deadline_in, get_client
+from orthanc_bridge.client import deadline_in, get_client
 from orthanc_bridge.dicom_checks import is_uid
 from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
 from orthanc_bridge.index import answers
@@ -221,12 +221,7 @@ def _ask_orthanc(
     )
     if upstream.status_code >= 300:
         raise orthanc_refusal(upstream)
-    try:
-        items = upstream.json()
-    except ValueError as exc:
-        raise OrthancError(f"Orthanc's QIDO answer is not JSON: {exc}") from exc
-    finally:
-        upstream.close()
+    items = answers.qido_json(upstream)
     order = {pair: n for n, pair in enumerate(rows)}
     kept = [item for item in items if _pair(item) in order]
     # Orthanc's order within a study is kept (sorted() is stable).

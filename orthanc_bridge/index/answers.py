@@ -73,12 +73,7 @@ def fetch(
         headers={"Accept": "application/dicom+json", "Accept-Encoding": "identity"},
         deadline=deadline,
     )
-    try:
-        items = upstream.json()
-    except ValueError as exc:
-        raise OrthancError(f"Orthanc's QIDO answer is not JSON: {exc}") from exc
-    finally:
-        upstream.close()
+    items = qido_json(upstream)
     by_pair = {(value_of(item, STUDY_UID), value_of(item, PATIENT_ID)): item for item in items}
     found = {}
     for pk, uid, patient_id, changed_at in rows:
@@ -93,6 +88,16 @@ def fetch(
         # Not if the study was read again meanwhile: its answer may have changed too.
         IndexedStudy.objects.filter(pk=pk, changed_at=changed_at).update(qido_answer=item)
     return found
+
+
+def qido_json(upstream: Any) -> list[dict]:
+    """Orthanc's QIDO answer read (and the response closed); OrthancError if it is no JSON."""
+    try:
+        return upstream.json()
+    except ValueError as exc:
+        raise OrthancError(f"Orthanc's QIDO answer is not JSON: {exc}") from exc
+    finally:
+        upstream.close()
 
 
 def fill_missing(limit: int = 1000) -> int:
