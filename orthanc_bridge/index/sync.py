@@ -159,13 +159,24 @@ def mark_shared_uids(study_uids: Iterable[str] | None = None) -> None:
     if study_uids is not None:
         rows = rows.filter(study_uid__in=list(study_uids))
     shared = (
-        IndexedStudy.objects.values("study_uid")
+        rows.values("study_uid")  # counted among these UIDs only, not the whole index
         .annotate(copies=Count("id"))
         .filter(copies__gt=1)
         .values("study_uid")
     )
     rows.filter(study_uid__in=Subquery(shared)).exclude(uid_shared=True).update(uid_shared=True)
     rows.exclude(study_uid__in=Subquery(shared)).exclude(uid_shared=False).update(uid_shared=False)
+
+
+def index_new(stored_in: Iterable[tuple[str, str]]) -> None:
+    """Index the studies of these (study, series) Orthanc IDs whose series the index lacks."""
+    stored_in = set(stored_in)
+    known = set(
+        IndexedSeries.objects.filter(orthanc_id__in=[s for _study, s in stored_in]).values_list(
+            "orthanc_id", flat=True
+        )
+    )
+    index_studies({study for study, series in stored_in if series not in known})
 
 
 def index_studies(orthanc_ids: Iterable[str]) -> None:

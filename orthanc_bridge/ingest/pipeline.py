@@ -37,7 +37,7 @@ from orthanc_bridge.client import (
     get_client,
 )
 from orthanc_bridge.dicom_checks import DicomIdentity
-from orthanc_bridge.index.sync import index_studies
+from orthanc_bridge.index.sync import index_new
 from orthanc_bridge.ingest.checks import (
     FAILURE_CANNOT_UNDERSTAND,
     FAILURE_PROCESSING,
@@ -59,7 +59,8 @@ class FileOutcome:
     reason: str = ""
     failure: int = 0
     identity: DicomIdentity | None = None
-    orthanc_study: str = ""  # Orthanc's ID of the study it was stored in
+    orthanc_study: str = ""  # Orthanc's IDs of the study and series it was stored in
+    orthanc_series: str = ""
 
 
 @dataclass
@@ -85,9 +86,9 @@ class IngestReport:
         return sum(f.status == ALREADY_PRESENT for f in self.files)
 
     @property
-    def studies(self) -> set[str]:
-        """Orthanc's IDs of the studies that files were stored in (or already were)."""
-        return {f.orthanc_study for f in self.files if f.orthanc_study}
+    def stored_in(self) -> set[tuple[str, str]]:
+        """Orthanc's (study, series) IDs that files were stored in (or already were)."""
+        return {(f.orthanc_study, f.orthanc_series) for f in self.files if f.orthanc_study}
 
     @property
     def rejected(self) -> list[FileOutcome]:
@@ -170,6 +171,7 @@ class Sender:
             return
         outcome.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
         outcome.orthanc_study = str(answer.get("ParentStudy", ""))
+        outcome.orthanc_series = str(answer.get("ParentSeries", ""))
 
     def finish_pending(self) -> None:
         while self.pending:
@@ -250,10 +252,11 @@ def ingest(
 
 
 def _index(report: IngestReport) -> None:
-    """The studies stored into are in the index before the answer goes out (the follower would
-    bring them within a second; a user who uploads looks at once)."""
+    """New studies and series are in the index before the answer goes out (the follower would
+    bring them within a second; a user who uploads looks at once). More instances in a series
+    already indexed are counted by the follower (Orthanc's StableSeries/StableStudy)."""
     try:
-        index_studies(report.studies)
+        index_new(report.stored_in)
     except OrthancError as exc:  # stored all the same: the follower indexes them later
         logger.warning("Stored studies not indexed at once: %s", exc)
 
