@@ -212,7 +212,7 @@ def orthanc(orthanc_server, settings, monkeypatch):
     tests (orthanc_bridge/tests/test_index.py) store with a client of their own.
     """
     from orthanc_bridge.client import get_client
-    from orthanc_bridge.index.sync import index_study
+    from orthanc_bridge.index.services import index_study
 
     client = get_client()
     store = client.store_instance

@@ -1,5 +1,5 @@
-"""The only code that talks HTTP to Orthanc (``http``), what it may send (``paths``), and its
-errors (``errors``)."""
+"""The only code that talks HTTP to Orthanc (``http``), what it may send (``paths``), when it
+tries again (``retry``), and its errors (``errors``)."""
 
 from orthanc_bridge.client.errors import (
     OrthancDeadline,

@@ -1,10 +1,9 @@
 """The only place that talks HTTP to Orthanc: one pooled session per process, and three
 guarantees for every call.
-
-- **Paths are safe** (``errors.safe_path``): nothing built from user input can climb out of the
+- **Paths are safe** (``paths.safe_path``): nothing built from user input can climb out of the
   resource it names; redirects from Orthanc are never followed.
 - **Waiting is bounded:** a read timeout of ``ORTHANC_TIMEOUT_SECONDS`` (also the idle timeout
-  of streams), an optional absolute deadline, and no retry after a read timeout.
+  of streams), an optional absolute deadline, and no retry after a read timeout (``retry``).
 - **A hung Orthanc fails fast:** once it does not answer in time it is marked unresponsive in
   the shared cache; later calls raise ``OrthancUnavailable`` at once, but for one probe of
   ``/system`` every ``ORTHANC_PROBE_SECONDS`` (and the health check's), until it answers again.
@@ -25,8 +24,6 @@ import urllib3
 from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from orthanc_bridge.client.errors import (
     OrthancDeadline,
@@ -36,6 +33,7 @@ from orthanc_bridge.client.errors import (
     orthanc_message,
 )
 from orthanc_bridge.client.paths import literal_query, safe_path
+from orthanc_bridge.client.retry import safe_retries
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +41,6 @@ RESOURCE_FOLDERS = {"Study": "studies", "Series": "series", "Instance": "instanc
 REQUEST_PROBE_TIMEOUT = 1.0
 DEADLINE_TOLERANCE = 1.0
 RESPONSIVE_MEMO_SECONDS = 0.5
-
-
-class _Retry(Retry):
-    """Retry a safe request once when its connection was dropped before an answer came (a
-    pooled connection Orthanc closed, e.g. at its keep-alive timeout or when it resumes), but
-    never after a read timeout: a hung Orthanc would double every wait."""
-
-    def increment(
-        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
-    ):  # type: ignore[no-untyped-def]
-        if isinstance(error, ReadTimeoutError):
-            raise error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _cache_get(key: str) -> Any:
@@ -96,19 +81,9 @@ class OrthancClient:
         self.session = requests.Session()
         if username:
             self.session.auth = (username, password)
-        # Retries only for methods that are safe to repeat, and never after a read timeout: a
-        # hung Orthanc would double every wait. A POST of an instance is retried by nobody but
-        # the caller, who knows whether it is idempotent.
-        retry = _Retry(
-            total=2,
-            connect=2,
-            read=1,  # a dropped connection once; a read timeout never (see _Retry)
-            backoff_factor=0.2,
-            status_forcelist=(502, 503, 504),
-            allowed_methods=frozenset({"GET", "HEAD"}),
-            raise_on_status=False,
+        adapter = HTTPAdapter(
+            pool_connections=2, pool_maxsize=pool_size, max_retries=safe_retries()
         )
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 

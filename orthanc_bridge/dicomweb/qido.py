@@ -33,7 +33,7 @@ from orthanc_bridge.index import answers
 from orthanc_bridge.index.answers import PATIENT_ID, STUDY_UID, value_of
 from orthanc_bridge.index.matching import list_values, study_attribute, study_filter
 from orthanc_bridge.index.models import IndexedStudy
-from orthanc_bridge.index.sync import index_study_uid
+from orthanc_bridge.index.services import index_study_uid
 from patients.selectors import patient_visible_queryset, sees_every_patient
 from web.errors import BadRequest, PortalError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from orthanc_bridge.index.sync import link_patient
+from orthanc_bridge.index.services import link_patient
 from patients.models import Patient
 
 

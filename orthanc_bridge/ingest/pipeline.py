@@ -37,7 +37,7 @@ from orthanc_bridge.client import (
     get_client,
 )
 from orthanc_bridge.dicom_checks import DicomIdentity
-from orthanc_bridge.index.sync import index_new
+from orthanc_bridge.index.services import index_new
 from orthanc_bridge.ingest.checks import (
     FAILURE_CANNOT_UNDERSTAND,
     FAILURE_PROCESSING,

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.index.models import IndexedSeries, IndexedStudy
-from orthanc_bridge.index.sync import index_study_uid
+from orthanc_bridge.index.services import index_study_uid
 from patients.models import Patient
 from web.errors import NotFound
 
