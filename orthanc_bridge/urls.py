@@ -4,6 +4,7 @@ under /api/ by the root URLconf)."""
 
 from django.urls import path, re_path
 
+from orthanc_bridge.dicomweb.gate import wado_decision
 from orthanc_bridge.dicomweb.proxy import dicomweb
 from orthanc_bridge.ingest import apis as ingest_apis
 from orthanc_bridge.ingest import views as ingest_views
@@ -29,6 +30,8 @@ urlpatterns = [
     path("patients/<int:pk>/dicom/", ingest_views.patient_dicom_upload, name="patient-upload"),
     path("studies/unassigned/", studies_views.unassigned_studies, name="unassigned-studies"),
     re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
+    # Asked by Nginx only (auth_request); Nginx refuses /internal/ from outside.
+    path("internal/dicom-web/decision", wado_decision, name="dicomweb-decision"),
     path("viewer/app-config.js", viewer_views.app_config, name="viewer-config"),
     re_path(r"^viewer/(?P<path>.*)$", viewer_views.viewer, name="viewer"),
 ]

@@ -3,7 +3,7 @@ Orthanc's answer streamed back whole (or its refusal raised as the portal's erro
 
 from __future__ import annotations
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, QueryDict, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.client import get_client, orthanc_message
@@ -12,11 +12,15 @@ from web.errors import PortalError
 PASSED_RESPONSE_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag")
 
 
-def upstream_params(request: HttpRequest, *, drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """The query for Orthanc. ``includefield=a,b`` (OHIF sends ``a%2Cb``) becomes repeated
-    ``includefield`` parameters, a form Orthanc's DICOMweb plugin understands."""
+def upstream_params(
+    request: HttpRequest | QueryDict, *, drop: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """The query for Orthanc (of a request, or of a query already parsed).
+    ``includefield=a,b`` (OHIF sends ``a%2Cb``) becomes repeated ``includefield`` parameters,
+    a form Orthanc's DICOMweb plugin understands."""
+    query = request if isinstance(request, QueryDict) else request.GET
     params: list[tuple[str, str]] = []
-    for key, values in request.GET.lists():
+    for key, values in query.lists():
         if key in drop:
             continue
         for value in values:
