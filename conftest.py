@@ -132,6 +132,7 @@ def browser():
             executable_path=CHROMIUM,
             headless=True,
             locale="en-US",
+            ignore_https_errors=True,  # the self-signed certificate of `make stack`
             args=[
                 "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic",
                 "--no-first-run",

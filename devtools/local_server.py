@@ -46,6 +46,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def spawn(command: list[str], log: Path, **options) -> subprocess.Popen:
+    """``command`` started in a session of its own, its output appended to ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603 - fixed binaries, our own arguments
+            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, **options
+        )
+
+
 def missing_packages() -> list[str]:
     missing = []
     if not Path(ORTHANC_BINARY).exists():
@@ -140,12 +149,9 @@ class LocalOrthanc:
             )
         self._wait_for_previous_exit()
         config = self.write_configuration()
-        log = open(self.directory / "logs" / "stdout.log", "ab")  # noqa: SIM115 - kept by Popen
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own config
+        self.process = spawn(
             [ORTHANC_BINARY, f"--logdir={self.directory / 'logs'}", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            self.directory / "logs" / "stdout.log",
         )
         (self.directory / "orthanc.pid").write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout

@@ -1,0 +1,318 @@
+"""The production topology end to end (`make stack`, devtools.stack): Nginx over HTTPS in front of
+two gunicorn replicas, Redis, Orthanc on PostgreSQL and the follower, all real, on loopback.
+
+WADO-RS is tested both ways the stack can carry its bytes: streamed by Nginx after the portal's
+decision (auth_request, the default) and through the portal's own DICOMweb view
+(DICOMWEB_BYTES_VIA=django): the same statuses and bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
+from devtools.dicom_samples import demo_study
+from devtools.local_server import free_port
+from devtools.stack import Stack
+from orthanc_bridge.tests.test_dicomweb import EXPECTED, endpoints
+from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
+
+ADMIN = ("admin@imagine.fr", "Admin123!")
+PASSWORD = "Radio-Password-42"
+PEOPLE = """
+import json
+from django.contrib.auth.models import Group, Permission
+from accounts.models import User
+from patients.models import Patient
+
+def group(name, codenames):
+    g, _ = Group.objects.get_or_create(name=name)
+    g.permissions.set(Permission.objects.filter(content_type__app_label="accounts",
+                                                codename__in=codenames))
+    return g
+
+def user(email, groups):
+    u = User.objects.filter(email=email).first() or User.objects.create_user(email, "@PASSWORD@")
+    u.groups.set(groups)
+    return u
+
+radio = group("Radiologie", ["view_group_patients", "view_images", "upload_dicom"])
+secretariat = group("Secrétariat", ["view_group_patients"])
+user("radio@hopital.example", [radio])
+user("secretariat@hopital.example", [secretariat])
+poc = Patient.objects.get(external_id="@POC@")
+poc.groups.add(secretariat)
+other, _ = Patient.objects.get_or_create(external_id="RADIO-9", defaults={"family_name": "Petit"})
+other.groups.set([radio])
+print(json.dumps({"poc": poc.pk, "other": other.pk}))
+""".replace("@PASSWORD@", PASSWORD).replace("@POC@", DEMO_PATIENT_EXTERNAL_ID)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    # Not under pytest's private temporary folder: PostgreSQL runs as its own user.
+    directory = Path(tempfile.mkdtemp(prefix="preview-dicom-stack-"))
+    directory.chmod(0o711)
+    stack = Stack(
+        directory,
+        https_port=free_port(),
+        http_port=free_port(),
+        dicom_port=free_port(),
+        log=False,
+    )
+    stack.start()
+    stack.patients = json.loads(stack.manage("shell", "-c", PEOPLE).stdout.splitlines()[-1])
+    yield stack
+    stack.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(params=["nginx", "django"])
+def bytes_via(request, stack):
+    """The stack's Nginx restarted with DICOMWEB_BYTES_VIA=<param> (only when it changes)."""
+    if stack.bytes_via != request.param:
+        stack.nginx.stop()
+        stack.bytes_via = request.param
+        stack.nginx.values = stack.nginx_values()
+        stack.nginx.start(stack.https_port)
+    return request.param
+
+
+class Client(requests.Session):
+    """HTTPS to the stack, its self-signed certificate trusted (it names 127.0.0.1), every call
+    bounded in time."""
+
+    def __init__(self, stack) -> None:
+        super().__init__()
+        self.trust_env = False  # REQUESTS_CA_BUNDLE would replace the certificate below
+        self.verify = str(stack.directory / "tls" / "cert.pem")
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", 60)
+        return super().request(*args, **kwargs)
+
+
+def session(stack) -> Client:
+    return Client(stack)
+
+
+def token(stack, email: str, password: str) -> dict[str, str]:
+    answer = session(stack).post(
+        f"{stack.url}/api/auth/login", json={"email": email, "password": password}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access']}"}
+
+
+@pytest.fixture(scope="module")
+def uploaded(stack):
+    """A study uploaded through Nginx with the API, for the demo patient."""
+    study = demo_study(patient_id=DEMO_PATIENT_EXTERNAL_ID, ct_count=3, mr_count=0)
+    answer = session(stack).post(
+        f"{stack.url}/api/patients/{stack.patients['poc']}/dicom",
+        files=[("files", (i.filename, i.content, "application/dicom")) for i in study],
+        headers=token(stack, *ADMIN),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stored"] == 3
+    return study
+
+
+def gunicorn_log(stack, since: dict | None = None) -> dict[str, str]:
+    """Each replica's log (its access log among it), from the ``since`` offsets on."""
+    logs = {p.name: p.read_text() for p in (stack.directory / "logs").glob("web-*.log")}
+    return {name: text[len((since or {}).get(name, "")) :] for name, text in logs.items()}
+
+
+def test_http_redirects_to_https_with_the_same_path(stack):
+    answer = session(stack).get(
+        f"http://127.0.0.1:{stack.http_port}/patients/?page=2", allow_redirects=False
+    )
+
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == f"https://127.0.0.1:{stack.https_port}/patients/?page=2"
+
+
+def test_https_speaks_http2(stack):
+    context = ssl.create_default_context(cafile=stack.directory / "tls" / "cert.pem")
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    with (
+        socket.create_connection(("127.0.0.1", stack.https_port)) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        assert tls.selected_alpn_protocol() == "h2"
+
+
+def test_logging_in_over_https_and_the_security_headers(stack):
+    client = session(stack)
+    page = client.get(f"{stack.url}/accounts/login/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    answer = client.post(
+        f"{stack.url}/accounts/login/",
+        data={"email": ADMIN[0], "password": ADMIN[1], "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{stack.url}/accounts/login/"},
+    )
+
+    assert answer.status_code == 200
+    assert DEMO_PATIENT_EXTERNAL_ID in client.get(f"{stack.url}/patients/").text
+    assert all(cookie.secure for cookie in client.cookies)
+    headers = answer.raw.headers
+    assert headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
+    assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert "script-src 'self';" in headers["Content-Security-Policy"]
+
+
+def test_static_files_and_the_viewers_come_from_nginx(stack):
+    client = session(stack)
+    css = client.get(f"{stack.url}/static/css/portal.css")
+    viewer_page = client.get(f"{stack.url}/viewer/index.html")
+
+    assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+    assert viewer_page.status_code == 200
+    assert "no-cache" in viewer_page.headers["Cache-Control"]
+    log = "".join(gunicorn_log(stack).values())
+    assert "GET /static/css/portal.css" not in log
+    assert "GET /viewer/index.html" not in log
+
+
+def test_the_api_docs_need_no_internet(stack):
+    client = session(stack)
+    docs = client.get(f"{stack.url}/api/docs", headers=token(stack, *ADMIN))
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+
+    assert docs.status_code == 200
+    assert assets and all(asset.startswith("/static/") for asset in assets), assets
+    assert all(client.get(f"{stack.url}{asset}").status_code == 200 for asset in assets)
+
+
+def test_the_decision_endpoint_is_not_reachable_from_outside(stack):
+    answer = session(stack).get(f"{stack.url}/internal/dicom-web/decision")
+
+    assert answer.status_code == 404
+
+
+def test_qido_through_nginx_lists_the_uploaded_study(stack, uploaded):
+    answer = session(stack).get(
+        f"{stack.url}/dicom-web/studies?PatientID={DEMO_PATIENT_EXTERNAL_ID}",
+        headers=token(stack, *ADMIN),
+    )
+
+    assert uploaded[0].study_uid in {s["0020000D"]["Value"][0] for s in answer.json()}
+
+
+PERSONAS = {
+    "admin": ADMIN,
+    "member_b": ("radio@hopital.example", PASSWORD),
+    "no_images": ("secretariat@hopital.example", PASSWORD),
+    "anonymous": None,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_access_matrix_under_a_study_is_the_portals_either_way(
+    persona, bytes_via, stack, uploaded
+):
+    """test_dicomweb's matrix, through Nginx: the other group's user gets the portal's 404."""
+    headers = token(stack, *PERSONAS[persona]) if PERSONAS[persona] else {}
+    statuses, bodies = {}, set()
+    for name, (path, accept) in endpoints(uploaded).items():
+        answer = session(stack).get(f"{stack.url}{path}", headers={**headers, "Accept": accept})
+        statuses[name] = answer.status_code
+        if answer.status_code != 200:
+            assert answer.headers["Content-Type"] == "application/json"
+            bodies.add(answer.text)
+        if persona == "anonymous":
+            assert answer.headers["WWW-Authenticate"] == 'Bearer realm="dicom-web"'
+
+    assert statuses == dict.fromkeys(statuses, EXPECTED[persona])
+    assert len(bodies) <= 1  # one refusal, said the same way for every resource
+
+
+def test_wado_bytes_skip_gunicorn_and_only_the_decision_reaches_it(stack, bytes_via, uploaded):
+    ct = uploaded[0]
+    frames = (
+        f"/dicom-web/studies/{ct.study_uid}/series/{ct.series_uid}/instances/{ct.sop_uid}/frames/1"
+    )
+    headers = token(stack, *ADMIN)
+    log_before = gunicorn_log(stack)
+
+    answer = session(stack).get(
+        f"{stack.url}{frames}",
+        headers={**headers, "Accept": 'multipart/related; type="application/octet-stream"'},
+    )
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("multipart/related")
+    assert len(answer.content) > 128 * 128 * 2  # one CT frame, 16 bits
+    time.sleep(0.5)  # gunicorn writes its access log after the answer
+    log = "".join(gunicorn_log(stack, since=log_before).values())
+    assert "GET /internal/dicom-web/decision" in log or bytes_via == "django"
+    through_gunicorn = f"GET {frames} " in log
+    assert through_gunicorn == (bytes_via == "django")
+
+
+def test_bulk_data_uris_point_at_the_public_https_address(stack, bytes_via, uploaded):
+    answer = session(stack).get(
+        f"{stack.url}/dicom-web/studies/{uploaded[0].study_uid}/metadata",
+        headers=token(stack, *ADMIN),
+    )
+
+    uris = [
+        value["BulkDataURI"]
+        for instance in answer.json()
+        for value in instance.values()
+        if "BulkDataURI" in value
+    ]
+    assert uris and all(uri.startswith(f"{stack.url}/dicom-web/studies/") for uri in uris)
+
+
+def test_ohif_draws_the_image_through_nginx(stack, uploaded, browser):
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.context.add_init_script(
+        "try { localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour'])) }"
+        " catch (e) {}"
+    )
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(f"{stack.url}/accounts/login/")
+    page.fill("input[name=email]", ADMIN[0])
+    page.fill("input[name=password]", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+    page.goto(f"{stack.url}/viewer/viewer?StudyInstanceUIDs={uploaded[0].study_uid}")
+    page.wait_for_selector("canvas")
+    page.wait_for_function("document.body.innerText.includes('CT demo')")
+    page.wait_for_timeout(3000)  # let the first frame be drawn
+
+    assert bright_fraction(viewport_pixels(page)) > 0.2
+    assert refused == []
+    page.close()
+
+
+def test_one_web_replica_killed_the_other_keeps_serving(stack):
+    """Last in this module: it leaves the stack with one replica."""
+    victim = stack.web[0]
+    os.killpg(victim.pid, signal.SIGKILL)  # gunicorn's master and its workers at once
+    victim.wait(timeout=10)
+
+    answers = [session(stack).get(f"{stack.url}/health") for _ in range(6)]
+    logged_in = token(stack, *ADMIN)  # a POST too, after the failure was seen
+
+    assert [a.status_code for a in answers] == [200] * 6
+    assert logged_in["Authorization"].startswith("Bearer ")
