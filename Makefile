@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 # `make run DEMO_PATIENTS=5000` also creates that many synthetic patients (once).
 DEMO_PATIENTS ?= 0
 
-.PHONY: run test lint bench install viewer system-deps messages clean
+.PHONY: run test stack lint bench install viewer system-deps messages clean
 
 # System packages the project needs (Debian), installed when missing and we are root.
 system-deps:
@@ -37,6 +37,13 @@ run: install viewer
 		sh -c '$(PY) manage.py load_demo_study && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 
 
+# The production topology without Docker, on loopback (README, "The stack"): HTTPS on
+# STACK_HTTPS_PORT (8443), redirecting HTTP on STACK_HTTP_PORT (8080), C-STORE on
+# ORTHANC_DICOM_PORT (4242), WEB_REPLICAS gunicorn instances (2); data under var/stack.
+stack: install viewer
+	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+	$(PY) -m devtools.stack --dir var/stack
+
 test: install viewer
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	$(VENV)/bin/ruff check .
@@ -50,12 +57,13 @@ lint: install
 
 # Speed and memory figures on a throwaway PostgreSQL: DICOM upload and DICOMweb through the
 # portal against Orthanc directly; the studies panel; the patient list at 1,000 and 100,000;
-# searches (QIDO) and the study index at 1,000 and 20,000 studies.
-bench: install
+# searches (QIDO) and the study index at 1,000 and 20,000 studies; the stack's image path through
+# Nginx against the seed's unchecked path.
+bench: install viewer
 	PORTAL_ENV=development bash deploy/dev/with-postgres.sh bash -c \
 		'$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py bench_upload \
 		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients \
-		 && $(PY) manage.py bench_qido'
+		 && $(PY) manage.py bench_qido && $(PY) manage.py bench_stack'
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install

@@ -114,6 +114,10 @@ class LocalOrthanc:
             "StableAge": 5,
             "HttpThreadsCount": 16,
             "KeepAlive": True,
+            # Longer than the idle time of the clients' pooled connections (Nginx's upstream
+            # keepalive_timeout, requests' pool): Orthanc's default of 1 s closes them under
+            # a reused request, which then fails or is sent again.
+            "KeepAliveTimeout": 75,
             "TcpNoDelay": True,
             "StorageCompression": False,
             "OverwriteInstances": False,

@@ -14,6 +14,14 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # A real Orthanc with its DICOMweb plugin, started by `make run` and by the tests.
 [ -x /usr/sbin/Orthanc ] || missing+=(orthanc)
 [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing+=(orthanc-dicomweb)
+# The production topology (make stack, its end-to-end tests, make bench): Orthanc's index in
+# PostgreSQL, Redis as the shared cache, Nginx (auth_request, HTTP/2) and openssl for its
+# self-signed certificate. Installing Debian's nginx may start its default site on port 80.
+[ -f /usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so ] || missing+=(orthanc-postgresql)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -305,6 +305,22 @@ def test_ohif_draws_the_image_through_nginx(stack, uploaded, browser):
     page.close()
 
 
+def test_the_login_throttle_counts_the_real_client_not_a_forged_address(stack):
+    """Nginx appends the address it saw; Django takes that one (TRUSTED_PROXY_COUNT=1)."""
+    client = session(stack)
+    email = "nobody@hopital.example"
+    statuses = [
+        client.post(
+            f"{stack.url}/api/auth/login",
+            json={"email": email, "password": "wrong"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},  # a new address each time
+        ).status_code
+        for n in range(6)
+    ]
+
+    assert statuses == [401] * 4 + [429, 429]
+
+
 def test_one_web_replica_killed_the_other_keeps_serving(stack):
     """Last in this module: it leaves the stack with one replica."""
     victim = stack.web[0]
