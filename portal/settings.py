@@ -297,7 +297,12 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            # Redis down: misses and dropped writes, never a failed request (web.cache).
+            "BACKEND": "web.cache.DegradingRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
         if CACHE_URL.startswith("redis")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -32,6 +32,8 @@ from devtools.stack.servers import (
 
 __all__ = ["Stack", "StackError"]
 
+NOT_INHERITED = {"DJANGO_ALLOW_ASYNC_UNSAFE", "PORTAL_TESTING", "DEBUG", "CACHE_URL"}
+
 
 @dataclass
 class Stack:
@@ -66,8 +68,10 @@ class Stack:
     def environment(self) -> dict[str, str]:
         """The portal's settings in this stack (deploy/.env.example says what each means)."""
         origins = [f"https://{host}:{self.https_port}" for host in ("localhost", "127.0.0.1")]
+        # What a test process or a developer's shell set for themselves stays out.
+        inherited = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
         return {
-            **os.environ,
+            **inherited,
             "PORTAL_ENV": "production",
             "DEBUG": "false",
             "SECRET_KEY": secret(self.directory / "secrets" / "secret-key", 48),

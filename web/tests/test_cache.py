@@ -1,0 +1,60 @@
+"""The shared cache on a real Redis, and what happens when Redis goes away (web.cache)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from devtools.local_server import free_port
+from devtools.stack.servers import Redis
+
+
+@pytest.fixture
+def redis_cache(tmp_path, settings):
+    server = Redis(tmp_path / "redis", free_port())
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "web.cache.DegradingRedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
+    }
+    yield server
+    server.stop()
+
+
+def test_values_are_shared_through_redis(redis_cache):
+    cache.set("shared", {"a": 1}, 30)
+
+    assert cache.get("shared") == {"a": 1}
+    assert cache.add("shared", 2) is False
+    assert redis_cache.process.poll() is None
+
+
+def test_with_redis_down_reads_miss_and_writes_are_dropped(redis_cache):
+    cache.set("kept", 1, 30)
+    redis_cache.stop()
+
+    assert cache.get("kept", "missed") == "missed"
+    assert cache.set("other", 1) is None  # no exception
+    assert cache.add("viewed", 1) is True  # an audit event is written rather than lost
+    assert cache.delete("kept") is False
+
+
+@pytest.mark.django_db
+def test_pages_and_logins_work_with_redis_down(redis_cache, admin):
+    redis_cache.stop()
+    client = Client()
+
+    login = client.post(
+        "/api/auth/login",
+        {"email": admin.email, "password": "Correct-Horse-42"},
+        content_type="application/json",
+    )
+    client.force_login(admin)  # a session (cached_db: read from the database)
+    page = client.get("/patients/")
+
+    assert login.status_code == 200
+    assert page.status_code == 200
