@@ -10,8 +10,10 @@ written rather than lost (a duplicate at worst).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
@@ -32,70 +34,32 @@ def _warn(operation: str, exc: Exception) -> None:
         logger.warning("Redis unavailable (%s: %s): the cache is bypassed", operation, exc)
 
 
+def _degrading(method: Callable[..., Any], answer: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of RedisCache, giving ``answer(*args)`` instead when Redis is away."""
+
+    @functools.wraps(method)
+    def degrading(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except UNAVAILABLE as exc:
+            _warn(method.__name__, exc)
+            return answer(*args, **kwargs)
+
+    return degrading
+
+
+def _default(key: str, default: Any = None, version: int | None = None) -> Any:
+    return default
+
+
 class DegradingRedisCache(RedisCache):
-    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except UNAVAILABLE as exc:
-            _warn("get", exc)
-            return default
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict:
-        try:
-            return super().get_many(keys, version)
-        except UNAVAILABLE as exc:
-            _warn("get_many", exc)
-            return {}
-
-    def has_key(self, key: str, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except UNAVAILABLE as exc:
-            _warn("has_key", exc)
-            return False
-
-    def set(self, key: str, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except UNAVAILABLE as exc:
-            _warn("set", exc)
-
-    def set_many(self, data: dict, timeout: Any = None, version: int | None = None) -> list:
-        try:
-            return super().set_many(data, timeout, version)
-        except UNAVAILABLE as exc:
-            _warn("set_many", exc)
-            return list(data)
-
-    def add(self, key: str, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except UNAVAILABLE as exc:
-            _warn("add", exc)
-            return True
-
-    def touch(self, key: str, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except UNAVAILABLE as exc:
-            _warn("touch", exc)
-            return False
-
-    def delete(self, key: str, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except UNAVAILABLE as exc:
-            _warn("delete", exc)
-            return False
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except UNAVAILABLE as exc:
-            _warn("delete_many", exc)
-
-    def clear(self) -> None:
-        try:
-            super().clear()
-        except UNAVAILABLE as exc:
-            _warn("clear", exc)
+    get = _degrading(RedisCache.get, _default)
+    get_many = _degrading(RedisCache.get_many, lambda *args, **kwargs: {})
+    has_key = _degrading(RedisCache.has_key, lambda *args, **kwargs: False)
+    set = _degrading(RedisCache.set, lambda *args, **kwargs: None)
+    set_many = _degrading(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
+    add = _degrading(RedisCache.add, lambda *args, **kwargs: True)
+    touch = _degrading(RedisCache.touch, lambda *args, **kwargs: False)
+    delete = _degrading(RedisCache.delete, lambda *args, **kwargs: False)
+    delete_many = _degrading(RedisCache.delete_many, lambda *args, **kwargs: None)
+    clear = _degrading(RedisCache.clear, lambda *args, **kwargs: None)
