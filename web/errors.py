@@ -115,6 +115,12 @@ def error_response(
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     response: HttpResponse
+    if not hasattr(request, "user"):
+        # Refused before the authentication middleware ran (e.g. a Host not in ALLOWED_HOSTS):
+        # the page is rendered for an anonymous visitor.
+        from django.contrib.auth.models import AnonymousUser
+
+        request.user = AnonymousUser()
     if wants_json(request):
         response = JsonResponse({"detail": detail, "code": code, **(extra or {})}, status=status)
     else:

@@ -9,6 +9,7 @@ template and gunicorn's settings.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -116,10 +117,15 @@ class PostgreSQL:
             pwfile.unlink()
             if done.returncode != 0:
                 raise StackError(f"initdb failed: {done.stderr.strip()}")
+        # As root, the server itself runs as postgres (not under runuser, which would not pass
+        # on SIGINT, PostgreSQL's fast shutdown).
+        account = pwd.getpwnam("postgres") if run_as else None
         self.process = spawn(
-            [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
+            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
              "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data}"],
             self.directory / "server.log",
+            **({"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+               if account else {}),
         )  # fmt: skip
         wait_for_port(self.port, self.process, "PostgreSQL")
         self._create_databases()

@@ -89,14 +89,16 @@ def identify(request: HttpRequest) -> Caller:
     return Caller(int(str(user.pk)), credential=f"session:{session}", user=user)
 
 
-def study_owner(caller: Caller, study_uid: str) -> StudyOwner:
+def study_owner(caller: Caller, study_uid: str, *, fresh: bool = False) -> StudyOwner:
     """The patient of the study if the caller may view it; the cached refusal raised again.
 
     Only decisions about an existing study are cached (allowed, forbidden, conflict): a caller
     who cannot be authenticated, or a study not found, is asked afresh on every request.
+    ``fresh`` decides again without reading the cache (Nginx keeps the answer itself, so the
+    two windows never add up).
     """
     key = f"dicomweb:decision:{caller.credential}:{study_uid}"
-    decision = cache.get(key)
+    decision = None if fresh else cache.get(key)
     if decision is None:
         user = caller.user()  # an authentication failure is raised here, never cached
         try:

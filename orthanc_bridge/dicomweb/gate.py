@@ -8,7 +8,9 @@ request to Orthanc itself. The answer:
 
 - 204 with ``X-Accel-Expires: DICOMWEB_DECISION_SECONDS`` — allowed. Nginx keeps it that long,
   keyed by the credential, the study UID and the query; ``X-Orthanc-Query`` hands back the query
-  Orthanc must get (decoded and rewritten as dicomweb.upstream does for the Django path).
+  Orthanc must get (decoded and rewritten as dicomweb.upstream does for the Django path). The
+  decision is made afresh here (not read from the portal's own cache), so a right removed
+  stops working within DICOMWEB_DECISION_SECONDS, not twice that.
 - 403 with ``X-Accel-Expires: 0`` — "not by Nginx": a refusal of any kind, a path outside the
   strict grammar, Orthanc unavailable. Nginx then hands the request itself to the DICOMweb view
   (dicomweb.proxy), which answers exactly as it does without Nginx — 401 with
@@ -49,7 +51,7 @@ def wado_decision(request: HttpRequest) -> HttpResponse:
         if route.kind != "study" or route.upstream_path != path.rstrip("/"):
             return _not_by_nginx()
         caller = access.identify(request)
-        owner = access.study_owner(caller, route.study_uid)
+        owner = access.study_owner(caller, route.study_uid, fresh=True)
         images_viewed_record(
             user_id=caller.user_id, load_user=caller.user, study_uid=route.study_uid, owner=owner
         )

@@ -128,3 +128,18 @@ def test_orthanc_down_is_not_a_decision_nginx_could_keep(login_client, member_a,
 
     assert answer.status_code == 403
     assert answer["X-Accel-Expires"] == "0"
+
+
+def test_the_decision_is_made_afresh_so_nginx_alone_keeps_it(
+    login_client, member_a, group_a, stored
+):
+    """Nginx keeps an "allowed" for DICOMWEB_DECISION_SECONDS; the portal's own cache must not
+    add a second window on top: a removed right is refused at the next ask."""
+    client = login_client(member_a)
+    uri = f"/dicom-web/studies/{stored}/metadata"
+    assert client.get(uri).status_code == 200  # the DICOMweb view caches its decision
+    assert ask(client, uri).status_code == 204
+
+    member_a.groups.remove(group_a)
+
+    assert ask(client, uri).status_code == 403

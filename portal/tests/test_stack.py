@@ -8,6 +8,7 @@ decision (auth_request, the default) and through the portal's own DICOMweb view
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -15,6 +16,8 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +33,7 @@ from orthanc_bridge.tests.test_dicomweb import EXPECTED, endpoints
 from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
 
 ADMIN = ("admin@imagine.fr", "Admin123!")
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Radio-Password-42"
 PEOPLE = """
 import json
@@ -177,15 +181,19 @@ def test_logging_in_over_https_and_the_security_headers(stack):
 
 def test_static_files_and_the_viewers_come_from_nginx(stack):
     client = session(stack)
+    bundle = next(stack.ohif_dist.glob("app.bundle.*.js")).name
     css = client.get(f"{stack.url}/static/css/portal.css")
+    viewer_code = client.get(f"{stack.url}/viewer/{bundle}")
     viewer_page = client.get(f"{stack.url}/viewer/index.html")
 
     assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+    assert viewer_code.status_code == 200
+    assert "max-age=315360000" in viewer_code.headers["Cache-Control"]  # hashed: kept
     assert viewer_page.status_code == 200
     assert "no-cache" in viewer_page.headers["Cache-Control"]
     log = "".join(gunicorn_log(stack).values())
     assert "GET /static/css/portal.css" not in log
-    assert "GET /viewer/index.html" not in log
+    assert f"GET /viewer/{bundle}" not in log
 
 
 def test_the_api_docs_need_no_internet(stack):
@@ -264,6 +272,38 @@ def test_wado_bytes_skip_gunicorn_and_only_the_decision_reaches_it(stack, bytes_
     assert through_gunicorn == (bytes_via == "django")
 
 
+def raw_get(stack, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    """A GET sent exactly as written."""
+    context = ssl.create_default_context(cafile=stack.directory / "tls" / "cert.pem")
+    connection = http.client.HTTPSConnection("127.0.0.1", stack.https_port, context=context)
+    connection.request("GET", path, headers=headers)
+    return connection.getresponse()
+
+
+def test_a_kept_decision_never_lets_an_odd_path_or_another_query_through(stack, uploaded):
+    """Once Nginx keeps "allowed" for a study, an encoded or dotted path under it still goes
+    to the portal (which decodes the one and refuses the other), and each query gets its own
+    decision and answer."""
+    ct = uploaded[0]
+    headers = token(stack, *ADMIN)
+    instance = f"/dicom-web/studies/{ct.study_uid}/series/{ct.series_uid}/instances/{ct.sop_uid}"
+    client = session(stack)
+    assert client.get(f"{stack.url}{instance}/metadata", headers=headers).status_code == 200
+    log_before = gunicorn_log(stack)
+
+    encoded = client.get(f"{stack.url}{instance}%2Fmetadata", headers=headers)
+    dotted = raw_get(stack, f"{instance}/./metadata", headers)  # requests would remove "./"
+    small = client.get(f"{stack.url}{instance}/rendered?quality=5", headers=headers)
+    large = client.get(f"{stack.url}{instance}/rendered?quality=95", headers=headers)
+
+    time.sleep(0.5)  # gunicorn writes its access log after the answer
+    log = "".join(gunicorn_log(stack, since=log_before).values())
+    assert encoded.status_code == 200 and f"GET {instance}%2Fmetadata " in log
+    assert (dotted.status, json.loads(dotted.read())["code"]) == (404, "not_found")
+    assert small.status_code == large.status_code == 200
+    assert len(small.content) < len(large.content)
+
+
 def test_bulk_data_uris_point_at_the_public_https_address(stack, bytes_via, uploaded):
     answer = session(stack).get(
         f"{stack.url}/dicom-web/studies/{uploaded[0].study_uid}/metadata",
@@ -319,6 +359,23 @@ def test_the_login_throttle_counts_the_real_client_not_a_forged_address(stack):
     ]
 
     assert statuses == [401] * 4 + [429, 429]
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_the_web_images_health_check(stack, reachable):
+    """deploy/healthcheck.py (the web image's HEALTHCHECK) on a real replica, with a host
+    pattern first in ALLOWED_HOSTS as operators write it."""
+    port = stack.web_ports[-1] if reachable else free_port()
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"0.0.0.0:{port}",
+        "ALLOWED_HOSTS": ".example.org,localhost",
+    }
+    done = subprocess.run(
+        [sys.executable, "deploy/healthcheck.py"], cwd=ROOT, env=env, capture_output=True
+    )
+
+    assert done.returncode == (0 if reachable else 1), done.stderr
 
 
 def test_one_web_replica_killed_the_other_keeps_serving(stack):

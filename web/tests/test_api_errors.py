@@ -67,3 +67,11 @@ def test_the_interactive_docs_need_no_internet(client, page):
     for url in scripts:
         assert url.startswith("/static/"), url
         assert client.get(url).status_code == 200, url
+
+
+def test_a_host_outside_allowed_hosts_is_a_400_page_not_a_crash(client):
+    """Refused before any middleware set request.user; the page still renders."""
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert b"<html" in response.content
