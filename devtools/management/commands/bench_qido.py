@@ -251,7 +251,8 @@ class Command(BaseCommand):
             ],
             batch_size=2000,
         )
-        bench_patients = Patient.objects.filter(external_id__startswith="BENCH-")
+        # Only this benchmark's patients (bench_upload and bench_dicomweb add BENCH-CT, BENCH-WEB).
+        bench_patients = Patient.objects.filter(external_id__regex=r"^BENCH-[0-9]{6}$")
         team, _ = Group.objects.get_or_create(name="Bench QIDO team")
         team.permissions.set(
             Permission.objects.filter(
