@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import rights
+from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.studies.selectors import study_patient_ids
 from patients.access import require_right
-from patients.selectors import patient_visible_queryset, visible_external_ids_for
+from patients.selectors import (
+    patient_visible_queryset,
+    sees_every_patient,
+    visible_external_ids_for,
+)
 from web.errors import Conflict, NotFound
 
 NO_IMAGES = gettext_lazy("Viewing images needs the 'view images' right.")
@@ -43,6 +49,16 @@ def require_image_uploader(*, user) -> None:
 def require_unassigned_reader(*, user) -> None:
     """The studies no patient record claims are for holders of "view all patients"."""
     require_right(user, rights.VIEW_ALL_PATIENTS)
+
+
+def visible_studies(*, user) -> QuerySet[IndexedStudy]:
+    """The user's studies in the index (searches, the worklist): of a patient they see, and not
+    held by another patient as well. The "view images" right is checked by the caller."""
+    if sees_every_patient(user=user):
+        of_visible_patients = Q(patient__isnull=False)  # a plain filter the planner reads well
+    else:
+        of_visible_patients = Q(patient__in=patient_visible_queryset(user=user))
+    return IndexedStudy.objects.filter(of_visible_patients, uid_shared=False)
 
 
 def visible_patient_ids(*, user, patient_ids: list[str]) -> set[str]:

@@ -28,6 +28,7 @@ urlpatterns = [
         name="study-archive",
     ),
     path("patients/<int:pk>/dicom/", ingest_views.patient_dicom_upload, name="patient-upload"),
+    path("studies/", studies_views.worklist, name="worklist"),
     path("studies/unassigned/", studies_views.unassigned_studies, name="unassigned-studies"),
     re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
     # Asked by Nginx only (auth_request); Nginx refuses /internal/ from outside.
@@ -37,6 +38,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
+    *api_path("studies", studies_apis.StudyListApi.as_view(), "api-studies"),
     *api_path(
         "patients/<int:pk>/studies",
         studies_apis.PatientStudiesApi.as_view(),

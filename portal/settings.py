@@ -260,6 +260,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# Short numeric dates in both languages (portal/formats/).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static files -----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from orthanc_bridge.access import visible_studies
 from orthanc_bridge.client import deadline_in, get_client
 from orthanc_bridge.dicom_checks import is_uid
 from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
@@ -34,7 +35,6 @@ from orthanc_bridge.index.answers import PATIENT_ID, STUDY_UID, value_of
 from orthanc_bridge.index.matching import list_values, study_attribute, study_filter
 from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.index.services import index_study_uid
-from patients.selectors import patient_visible_queryset, sees_every_patient
 from web.errors import BadRequest, PortalError
 
 # What Orthanc adds to series and instances found across all studies (none when one study is
@@ -130,7 +130,7 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
         raise BadRequest(_("offset is too large."), code="invalid")
     limit = max(0, min(limit, settings.QIDO_MAX_RESULTS))
     fuzzy = request.GET.get("fuzzymatching", "").lower() == "true"
-    studies = _visible_studies(user)
+    studies = visible_studies(user=user)
     search = Search(level, offset, limit, limit_given, studies)
     for key, values in request.GET.lists():
         if key in ("limit", "offset", "fuzzymatching"):
@@ -156,15 +156,6 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
                 _index_new_uids([uid for uid in list_values(value) if is_uid(uid)])
             search.studies = search.studies.filter(study_filter(attribute, value, fuzzy=fuzzy))
     return search
-
-
-def _visible_studies(user: Any) -> QuerySet[IndexedStudy]:
-    """The user's studies: of a patient they see, and not held by another patient as well."""
-    if sees_every_patient(user=user):
-        of_visible_patients = Q(patient__isnull=False)  # a plain filter the planner reads well
-    else:
-        of_visible_patients = Q(patient__in=patient_visible_queryset(user=user))
-    return IndexedStudy.objects.filter(of_visible_patients, uid_shared=False)
 
 
 def _index_new_uids(uids: list[str]) -> None:

@@ -9,14 +9,15 @@ No call here asks Orthanc, but ``study_patient_ids`` for a UID the index has not
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.index.models import IndexedSeries, IndexedStudy
 from orthanc_bridge.index.services import index_study_uid
-from patients.models import Patient
+from patients.models import Patient, search_fold
 from web.errors import NotFound
 
 # What Orthanc's resource IDs look like; anything else in a URL is no study or series of anyone.
@@ -100,6 +101,61 @@ def series_get(*, patient: Patient, series_id: str) -> dict[str, Any]:
     if series is None:
         raise NotFound(_("No such series for this patient."))
     return _series_summary(series)
+
+
+def worklist(
+    *,
+    studies: QuerySet[IndexedStudy],
+    q: str = "",
+    first_day: date | None = None,
+    last_day: date | None = None,
+    modality: str = "",
+    description: str = "",
+    accession: str = "",
+    referring: str = "",
+) -> QuerySet[IndexedStudy]:
+    """The worklist: ``studies`` (the user's, orthanc_bridge.access.visible_studies) narrowed by
+    the filters, newest first. Names and descriptions match word by word in any order, case and
+    accents ignored (trigram indexes); ``q`` is also an IPP (PatientID) prefix."""
+    if q:
+        words = search_fold(q).split()
+        by_name = Q()
+        for word in words:
+            by_name &= Q(patient_name_fold__contains=word)
+        studies = studies.filter(by_name | Q(dicom_patient_id__startswith=q.strip()))
+    if first_day:
+        studies = studies.filter(study_date__gte=first_day.strftime("%Y%m%d"))
+    if last_day:
+        studies = studies.filter(study_date__lte=last_day.strftime("%Y%m%d"), study_date__gt="")
+    if modality:
+        studies = studies.filter(modalities__contains=f" {modality} ")
+    for word in search_fold(description).split():
+        studies = studies.filter(study_description_fold__contains=word)
+    for word in search_fold(referring).split():
+        studies = studies.filter(referring_physician_fold__contains=word)
+    if accession:
+        studies = studies.filter(accession_number__startswith=accession.strip())
+    return studies.select_related("patient").order_by("-study_date", "-study_time", "-id")
+
+
+def worklist_row(study: IndexedStudy) -> dict[str, Any]:
+    """What the worklist (page and API) shows of one study."""
+    patient = study.patient
+    return {
+        "study_instance_uid": study.study_uid,
+        "study_date": study.study_date,
+        "study_time": study.study_time,
+        "patient_id": study.patient_id,
+        "patient_external_id": study.dicom_patient_id,
+        "patient_name": patient.display_name if patient else study.patient_name,
+        "modalities": study.modality_list,
+        "description": study.study_description,
+        "accession_number": study.accession_number,
+        "referring_physician": study.referring_physician.replace("^", " ").strip(),
+        "series_count": study.series_count,
+        "instance_count": study.instance_count,
+        "viewer_url": viewer_url(study.study_uid),
+    }
 
 
 def unassigned_studies() -> QuerySet[IndexedStudy]:

@@ -12,9 +12,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from orthanc_bridge.access import require_unassigned_reader
+from orthanc_bridge.access import require_image_viewer, require_unassigned_reader, visible_studies
 from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
 from orthanc_bridge.studies import selectors, services
+from orthanc_bridge.studies.forms import WorklistFilterForm
 from patients.access import patient_for_images
 from web.htmx import render_page
 from web.lists import list_page
@@ -90,3 +91,20 @@ def unassigned_studies(request: HttpRequest) -> HttpResponse:
     page = list_page(request, selectors.unassigned_studies())
     studies = [selectors.unassigned_summary(study) for study in page]
     return render(request, "orthanc_bridge/unassigned.html", {"page": page, "studies": studies})
+
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The exams the user may see, newest first, filtered as the form says (bookmarkable: the
+    filters are the query string; HTMX replaces the table and pushes the URL)."""
+    require_image_viewer(user=request.user)
+    form = WorklistFilterForm(request.GET)
+    studies = visible_studies(user=request.user)
+    if form.is_valid():
+        studies = selectors.worklist(studies=studies, **form.filters())
+    else:
+        studies = studies.none()  # the errors are shown above the empty table
+    page = list_page(request, studies)
+    context = {"form": form, "page": page, "rows": [selectors.worklist_row(s) for s in page]}
+    return render_page(request, "orthanc_bridge/worklist.html", "worklist-table", context)

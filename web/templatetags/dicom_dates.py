@@ -1,0 +1,46 @@
+"""DICOM dates and times (``20250310``, ``140512.000``) shown in the active language's format.
+
+``{{ study.study_date|dicom_date }}`` → ``10/03/2025`` in French; ``{{ study.study_date|
+dicom_date:study.study_time }}`` → ``10/03/2025 14:05``. A value that is no valid date is shown as
+it is (never hidden), an empty one as "—".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+
+def parse_dicom_date(value: str) -> date | None:
+    value = (value or "").strip()
+    if len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+def parse_dicom_time(value: str) -> time | None:
+    digits = (value or "").strip().split(".")[0].replace(":", "")
+    if len(digits) < 4 or not digits.isdigit():
+        return None
+    try:
+        return time(int(digits[:2]), int(digits[2:4]))
+    except ValueError:
+        return None
+
+
+@register.filter
+def dicom_date(value: str, time_value: str = "") -> str:
+    day = parse_dicom_date(value)
+    if day is None:
+        return value or "—"
+    moment = parse_dicom_time(time_value)
+    if moment is None:
+        return formats.date_format(day, "SHORT_DATE_FORMAT")
+    return formats.date_format(datetime.combine(day, moment), "SHORT_DATETIME_FORMAT")
