@@ -6,10 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import rights
+from orthanc_bridge.access import visible_studies
 from orthanc_bridge.client import OrthancError, get_client
+from orthanc_bridge.studies import selectors as studies
 from patients.selectors import patient_count_for, patient_latest_for
 
 
@@ -22,6 +26,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "patient_count": patient_count_for(user=user),
         "latest_patients": patient_latest_for(user=user),
     }
+    if user.has_perm(rights.VIEW_IMAGES):
+        mine = visible_studies(user=user)
+        today = timezone.localdate()
+        context["exams_today"] = studies.worklist(
+            studies=mine, first_day=today, last_day=today
+        ).count()
+        context["latest_exams"] = [
+            studies.worklist_row(s) for s in studies.worklist(studies=mine)[:5]
+        ]
+    if user.has_perm(rights.VIEW_ALL_PATIENTS):
+        context["unassigned_count"] = studies.unassigned_studies().count()
     return render(request, "home/dashboard.html", context)
 
 

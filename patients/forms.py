@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import Patient
+from patients.models import Patient, Sex
 from patients.selectors import assignable_groups_for
 
 
@@ -35,6 +35,9 @@ class PatientForm(forms.ModelForm):
         assert isinstance(groups_field, forms.ModelMultipleChoiceField)
         groups_field.queryset = assignable_groups_for(user=user)
         self.fields["groups"].help_text = _("The groups that care for this patient.")
+        sex_field = self.fields["sex"]
+        assert isinstance(sex_field, forms.ChoiceField)
+        sex_field.choices = [("", _("Unknown")), *Sex.choices]
         if self.instance.pk:
             # Show only the user's own groups as ticked; other groups are kept by the service.
             self.initial["groups"] = [

@@ -1,4 +1,5 @@
-"""DICOM dates and times (``20250310``, ``140512.000``) shown in the active language's format.
+"""DICOM dates and times (``20250310``, ``140512.000``) shown in the active language's format,
+for every page (``{% load dicom_dates %}``).
 
 ``{{ study.study_date|dicom_date }}`` → ``10/03/2025`` in French; ``{{ study.study_date|
 dicom_date:study.study_time }}`` → ``10/03/2025 14:05``. A value that is no valid date is shown as
@@ -16,7 +17,10 @@ register = template.Library()
 
 
 def parse_dicom_date(value: str) -> date | None:
+    """``YYYYMMDD`` (DICOM) or ``YYYY-MM-DD`` (the API's form of it); None if neither."""
     value = (value or "").strip()
+    if len(value) == 10 and value[4] == value[7] == "-":
+        value = value.replace("-", "")
     if len(value) != 8 or not value.isdigit():
         return None
     try:

@@ -1,0 +1,26 @@
+"""DICOM dates shown in the active language (web.templatetags.dicom_dates)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from web.templatetags.dicom_dates import dicom_date
+
+
+@pytest.mark.parametrize(
+    "language, value, time, shown",
+    [
+        ("fr", "20250310", "", "10/03/2025"),
+        ("fr", "20250310", "140512.000", "10/03/2025 14:05"),
+        ("fr", "2025-03-10", "", "10/03/2025"),
+        ("en", "20250310", "", "03/10/2025"),
+        ("en", "20250310", "1405", "03/10/2025 2:05 p.m."),
+        ("fr", "20251340", "", "20251340"),  # no such day: shown as it is, never hidden
+        ("fr", "", "", "—"),
+        ("fr", "20250310", "99", "10/03/2025"),  # a time that is no time is left out
+    ],
+)
+def test_dicom_dates_in_the_active_language(language, value, time, shown):
+    with translation.override(language):
+        assert dicom_date(value, time) == shown
