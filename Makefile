@@ -67,7 +67,7 @@ bench: install viewer
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install
-	PORTAL_ENV=development $(PY) manage.py makemessages -l fr -l en --ignore=.venv --ignore=var
+	PORTAL_ENV=development $(PY) manage.py makemessages -l fr -l en -e html,txt,py,js --ignore=.venv --ignore=var --ignore=static
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -30,6 +30,11 @@ urlpatterns = [
     path("patients/<int:pk>/dicom/", ingest_views.patient_dicom_upload, name="patient-upload"),
     path("studies/", studies_views.worklist, name="worklist"),
     path("studies/unassigned/", studies_views.unassigned_studies, name="unassigned-studies"),
+    re_path(
+        r"^studies/(?P<study_uid>[0-9]+(?:\.[0-9]+)*)/patient$",
+        studies_views.study_patient,
+        name="study-patient",
+    ),
     re_path(r"^dicom-web/(?P<path>.*)$", dicomweb, name="dicomweb"),
     # Asked by Nginx only (auth_request); Nginx refuses /internal/ from outside.
     path("internal/dicom-web/decision", wado_decision, name="dicomweb-decision"),

@@ -9,14 +9,22 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from orthanc_bridge.access import require_image_viewer, require_unassigned_reader, visible_studies
+from orthanc_bridge.access import (
+    require_image_viewer,
+    require_unassigned_reader,
+    study_for_viewing,
+    visible_studies,
+)
 from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
+from orthanc_bridge.dicom_checks import UID_MAX_LENGTH
 from orthanc_bridge.studies import selectors, services
 from orthanc_bridge.studies.forms import WorklistFilterForm
 from patients.access import patient_for_images
+from web.errors import NotFound
 from web.htmx import render_page
 from web.lists import list_page
 
@@ -108,3 +116,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     page = list_page(request, studies)
     context = {"form": form, "page": page, "rows": [selectors.worklist_row(s) for s in page]}
     return render_page(request, "orthanc_bridge/worklist.html", "worklist-table", context)
+
+
+@login_required
+@require_GET
+def study_patient(request: HttpRequest, study_uid: str) -> HttpResponse:
+    """From the viewer back to the patient page of a study (OHIF's logo link): the patient the
+    study belongs to, if the user may see its images; 404/403/409 as for DICOMweb otherwise."""
+    if len(study_uid) > UID_MAX_LENGTH:
+        raise NotFound(_("No such study."))
+    owner = study_for_viewing(user=request.user, study_uid=study_uid)
+    return redirect("patients:detail", owner.pk)

@@ -177,3 +177,57 @@ def test_ohifs_study_list_shows_the_users_own_studies_and_finds_a_partial_name(
         page.locator("input").first.fill("*ene")
     assert len(searched.value.json()) == 2
     page.wait_for_function("document.body.innerText.split('DUPRÉ').length - 1 >= 2", timeout=30_000)
+
+
+# --- Round trips between the portal and the viewer -------------------------------------------
+
+
+def test_the_viewers_way_back_leads_to_the_studys_patient_for_those_who_see_it(
+    login_client, member_a, member_b, patient_a, orthanc
+):
+    ct = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    orthanc.store_instance(io.BytesIO(ct.content))
+
+    mine = login_client(member_a).get(f"/studies/{ct.study_uid}/patient")
+    theirs = login_client(member_b).get(f"/studies/{ct.study_uid}/patient")
+
+    assert (mine.status_code, mine["Location"]) == (302, f"/patients/{patient_a.pk}/")
+    assert theirs.status_code == 404
+
+
+def test_the_app_config_speaks_the_portals_language_and_shows_no_tour(login_client, member_a):
+    client = login_client(member_a)
+    client.cookies["django_language"] = "fr"
+
+    body = client.get("/viewer/app-config.js").content.decode()
+
+    assert "localStorage.setItem('i18nextLng', 'fr')" in body
+    assert "'ohif.tours': { $set: [] }" in body
+    assert "Retour au patient" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_from_a_thumbnail_to_the_viewer_and_back_to_the_patient(
+    page, browser_login, member_a, patient_a, orthanc
+):
+    for instance in demo_study(patient_id="CARDIO-001", ct_count=2, mr_count=2):
+        orthanc.store_instance(io.BytesIO(instance.content))
+    browser_login(member_a)
+    page.goto(f"/patients/{patient_a.pk}/")
+    page.locator("#language-select, select[name=language]").select_option("fr")
+    page.wait_for_load_state("networkidle")
+
+    with page.context.expect_page() as opened:  # the MR series' thumbnail
+        page.locator(".series a:has(img)").last.click()
+    viewer = opened.value
+    viewer.set_default_timeout(60_000)
+    viewer.wait_for_selector("canvas")
+    viewer.wait_for_function("document.body.innerText.includes('MR demo')")
+    viewer.wait_for_timeout(2000)
+
+    assert "initialSeriesInstanceUID=" in viewer.url
+    assert viewer.locator(".shepherd-element, [role=dialog]:has-text('Next')").count() == 0
+    assert "Études" in viewer.inner_text("body")  # OHIF in French, as the portal
+    viewer.locator("[data-cy=portal-back-link]").first.click()
+    viewer.wait_for_url(f"**/patients/{patient_a.pk}/")
+    viewer.close()

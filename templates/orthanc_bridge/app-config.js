@@ -1,5 +1,8 @@
 /* OHIF configuration, rendered by Preview DICOM. No credentials: requests to /dicom-web are
    same-origin and carry the user's session; the portal checks each one for that user. */
+{% load i18n %}{% get_current_language as LANGUAGE_CODE %}
+// OHIF in the portal's active language (OHIF reads i18next's choice from localStorage).
+try { window.localStorage.setItem('i18nextLng', '{{ LANGUAGE_CODE|escapejs }}'); } catch (e) {}
 window.config = {
   name: 'preview-dicom',
   routerBasename: '/viewer',
@@ -8,7 +11,24 @@ window.config = {
   // The study list that leaves filtering to the server: OHIF 3.13's default list filters the
   // answer again in the browser, literally (a typed "*" or an unaccented "helene" would hide
   // studies the portal found, since its searches are wildcard-, case- and accent-aware).
-  customizationService: [{ 'workList.variant': { $set: 'legacy' } }],
+  // No onboarding tour over the first image: staff open one study at a time, from the portal.
+  customizationService: [{ 'workList.variant': { $set: 'legacy' } }, { 'ohif.tours': { $set: [] } }],
+  // The logo is the way back: to the patient of the study shown (the portal finds it and
+  // checks the user may see it), or to the portal's exams from the study list.
+  whiteLabeling: {
+    createLogoComponentFn: function (React) {
+      var uids = new URLSearchParams(window.location.search).get('StudyInstanceUIDs') || '';
+      var first = uids.split(',')[0];
+      var href = first ? '/studies/' + encodeURIComponent(first) + '/patient' : '{% url "orthanc_bridge:worklist" %}';
+      var label = first ? '{{ _("Back to the patient")|escapejs }}' : '{{ _("Back to the exams")|escapejs }}';
+      return React.createElement(
+        'a',
+        { href: href, className: 'text-primary-light', 'data-cy': 'portal-back-link',
+          style: { display: 'inline-flex', alignItems: 'center', gap: '0.4rem', fontWeight: 600, whiteSpace: 'nowrap' } },
+        '\u2190 Preview DICOM \u00b7 ' + label
+      );
+    },
+  },
   showStudyList: true,
   maxNumberOfWebWorkers: 3,
   showWarningMessageForCrossOrigin: false,
