@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -66,5 +68,17 @@ class AuditEvent(models.Model):
                 values if isinstance(values, list) and len(values) == 2 else (None, values)
             )
             if show(before) or show(after):
-                lines.append((field, show(before), show(after)))
+                lines.append((field_label(self.object_type, field), show(before), show(after)))
         return lines
+
+
+def field_label(object_type: str, field: str) -> str:
+    """A changed field by its name in the active language (the model's verbose name), or as
+    stored when the model or the field is gone."""
+    for model in apps.get_models():
+        if model._meta.model_name == object_type:
+            try:
+                return str(model._meta.get_field(field).verbose_name)
+            except FieldDoesNotExist:
+                break
+    return field

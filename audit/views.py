@@ -1,22 +1,28 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from audit.access import require_audit_reader
 from audit.forms import AuditFilterForm
+from audit.models import AuditEvent
 from audit.selectors import audit_event_list
 from web.htmx import render_page
 from web.lists import list_page
 
-CSV_COLUMNS = [
+# The exported fields, one column each (CSV) or one key each (JSON), in this order.
+EXPORT_FIELDS = [
     "at", "actor_id", "actor_email", "action", "object_type", "object_id", "object_repr",
     "patient_id", "patient_external_id", "changes",
 ]  # fmt: skip
+# A cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @login_required
@@ -34,22 +40,62 @@ class _Echo:
         return value
 
 
-@login_required
-def event_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The filtered trail as CSV, streamed: a long trail is never held in memory."""
+def _events(request: HttpRequest):
     require_audit_reader(user=request.user)
     form = AuditFilterForm(request.GET or None)
-    events = audit_event_list(**form.filters())
-    writer = csv.writer(_Echo())
+    return audit_event_list(**form.filters()).iterator(chunk_size=2000)
+
+
+def _download(body: Iterator[str], content_type: str, extension: str) -> StreamingHttpResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{extension}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+@login_required
+def event_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered trail as CSV for a spreadsheet, streamed (a long trail is never held in
+    memory): UTF-8 with a BOM and ``;`` between cells, what French Excel opens in columns;
+    headers and actions in the active language, dates as the pages show them, each change as
+    "field: before → after" in one cell."""
+    events = _events(request)
+    writer = csv.writer(_Echo(), delimiter=";")
+    labels = [str(AuditEvent._meta.get_field(name).verbose_name) for name in EXPORT_FIELDS]
 
     def rows() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            values = [getattr(event, column) for column in CSV_COLUMNS]
-            values[0] = timezone.localtime(event.at).isoformat()
-            yield writer.writerow(values)
+        yield "\ufeff" + writer.writerow(labels)
+        for event in events:
+            values = [getattr(event, name) for name in EXPORT_FIELDS]
+            values[0] = date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT")
+            values[3] = event.get_action_display()
+            values[-1] = " | ".join(
+                f"{field}: {before} → {after}" if before else f"{field}: {after}"
+                for field, before, after in event.change_lines()
+            )
+            yield writer.writerow([_cell(v) for v in values])
 
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return _download(rows(), "text/csv; charset=utf-8", "csv")
+
+
+@login_required
+def event_export_json(request: HttpRequest) -> StreamingHttpResponse:
+    """The same rows as JSON (an array), for tools: ISO dates, action codes, changes as kept."""
+    events = _events(request)
+
+    def body() -> Iterator[str]:
+        yield "["
+        for n, event in enumerate(events):
+            row = {name: getattr(event, name) for name in EXPORT_FIELDS}
+            row["at"] = timezone.localtime(event.at).isoformat()
+            yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
+        yield "\n]\n"
+
+    return _download(body(), "application/json", "json")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -162,20 +164,52 @@ def test_the_audit_page_filters_by_user_patient_and_date(login_client, admin, me
 
 
 def test_the_audit_trail_exports_as_csv_with_the_filters(login_client, admin, member_a, trail):
-    response = login_client(admin).get("/audit/export.csv", {"actor": member_a.pk})
+    client = login_client(admin)
+    client.cookies["django_language"] = "fr"
+    response = client.get("/audit/export.csv", {"actor": member_a.pk})
 
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())  # the BOM French Excel needs to read UTF-8
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header, rows = lines[0], [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+    assert header[:4] == ["quand", "identifiant de l'auteur", "auteur", "action"]
+    assert [r["action"] for r in rows] == ["Patient modifié", "Patient créé"]
+    assert {r["auteur"] for r in rows} == {"alice@hopital.example"}
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[0]["quand"])
+    assert rows[0][header[-1]] == "notes: vu"  # the field by its French name, not a dict
+
+
+def test_the_json_export_has_the_same_rows(login_client, admin, member_a, trail):
+    response = login_client(admin).get("/audit/export.json", {"actor": member_a.pk})
+
+    rows = json.loads(b"".join(response.streaming_content))
     assert [r["action"] for r in rows] == ["patient.update", "patient.create"]
-    assert {r["actor_email"] for r in rows} == {"alice@hopital.example"}
     assert rows[0]["patient_external_id"] == "P1"
+    assert isinstance(rows[0]["changes"], dict)
+
+
+def test_a_cell_a_spreadsheet_would_run_is_neutralised(login_client, admin):
+    from audit.models import AuditEvent
+
+    AuditEvent.objects.create(
+        actor_email="x@hopital.example", action="patient.create", object_type="patient",
+        object_repr='=HYPERLINK("http://evil.example","x")', patient_external_id="+33",
+    )  # fmt: skip
+
+    raw = b"".join(login_client(admin).get("/audit/export.csv").streaming_content)
+
+    cells = [cell for line in csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";")
+             for cell in line]  # fmt: skip
+    assert '\'=HYPERLINK("http://evil.example","x")' in cells and "'+33" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
 
 
 def test_the_page_shows_changes_as_before_and_after(login_client, admin, trail):
     body = login_client(admin).get("/audit/", {"patient": "P1"}).content.decode()
 
     assert "<strong>notes</strong>: vu</div>" in body
-    assert "<strong>groups</strong>: Cardiologie</div>" in body
+    assert "<strong>groupes de soins</strong>: Cardiologie</div>" in body  # its French name
     assert "None" not in body
 
 

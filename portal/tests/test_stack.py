@@ -76,11 +76,13 @@ def stack():
         dicom_port=free_port(),
         log=False,
     )
-    stack.start()
-    stack.patients = json.loads(stack.manage("shell", "-c", PEOPLE).stdout.splitlines()[-1])
-    yield stack
-    stack.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+    try:  # whatever fails after the start, nothing is left running
+        stack.start()
+        stack.patients = json.loads(stack.manage("shell", "-c", PEOPLE).stdout.splitlines()[-1])
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["nginx", "django"])
