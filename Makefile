@@ -45,6 +45,7 @@ stack: install viewer
 	$(PY) -m devtools.stack --dir var/stack
 
 test: install viewer
+	$(PY) -m devtools.axe --dir var/axe
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -41,8 +41,8 @@ def test_the_form_shows_errors_in_place_and_saves(page, browser_login, member_a,
     page.fill("input[name=family_name]", "Martin")
     page.check(f"input[name=groups][value='{group_a.pk}']")
     page.click("#patient-form button[type=submit]")
-    page.wait_for_selector("#id_external_id-error")
-    assert "backslash" in page.inner_text("#id_external_id-error")
+    page.wait_for_selector("#id_external_id_error")
+    assert "backslash" in page.inner_text("#id_external_id_error")
     assert Patient.objects.count() == 0
 
     page.fill("input[name=external_id]", "GOOD-ID")

@@ -197,7 +197,7 @@ def test_bad_input_is_a_field_error_and_nothing_is_saved(
     body = response.content.decode()
     assert response.status_code == 200
     assert body.lstrip().startswith("<form")
-    assert f'id="id_{field}-error"' in body
+    assert f'id="id_{field}_error"' in body
     assert Patient.objects.count() == 0
     assert not AuditEvent.objects.exclude(action=Action.LOGIN).exists()
 
