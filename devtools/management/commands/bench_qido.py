@@ -76,6 +76,9 @@ def send_studies(orthanc: LocalOrthanc, first: int, count: int) -> None:
     def send(numbers: range) -> None:
         template = dcmread(io.BytesIO(raw))
         ae = AE(ae_title="BENCHSCU")
+        # This machine is shared: a store may wait behind someone else's work (30 s by default).
+        ae.dimse_timeout = 180
+        ae.acse_timeout = 60
         ae.add_requested_context(CTImageStorage)
         assoc = ae.associate("127.0.0.1", orthanc.dicom_port, ae_title=AE_TITLE)
         if not assoc.is_established:
