@@ -55,8 +55,12 @@ def normalize_ordering(ordering: str | None) -> str:
     return ordering if ordering.lstrip("-") in ORDERING_FIELDS else DEFAULT_ORDERING
 
 
-def patient_list_for(*, user, search: str = "", ordering: str = "") -> QuerySet[Patient]:
+def patient_list_for(
+    *, user, search: str = "", ordering: str = "", group_id: int | None = None
+) -> QuerySet[Patient]:
     patients = patient_visible_queryset(user=user)
+    if group_id is not None:
+        patients = patients.filter(groups__id=group_id)
     # Every word must appear in the external ID or the names, in any order, accents ignored.
     for term in search_fold(search).split()[:5]:
         patients = patients.filter(search_text__contains=term)
@@ -90,3 +94,29 @@ def patient_count_for(*, user) -> int:
 
 def patient_latest_for(*, user, limit: int = 5) -> QuerySet[Patient]:
     return patient_visible_queryset(user=user).order_by("-created_at", "-id")[:limit]
+
+
+def patient_exams_for(patients: list[Patient]) -> dict[int, dict]:
+    """For the patients of one list page: how many exams the study index holds for each, and
+    the date and modalities of the latest (read through the index's reverse relation)."""
+    summary: dict[int, dict] = {
+        p.pk: {"count": 0, "last_date": "", "modalities": []} for p in patients
+    }
+    rows = (
+        Patient.objects.filter(pk__in=list(summary), indexed_studies__isnull=False)
+        .values_list("pk", "indexed_studies__study_date", "indexed_studies__modalities")
+        .order_by("pk", "-indexed_studies__study_date")
+    )
+    for pk, study_date, modalities in rows:
+        exams = summary[pk]
+        if not exams["count"]:
+            exams["last_date"], exams["modalities"] = study_date, modalities.split()
+        exams["count"] += 1
+    return summary
+
+
+def group_choices_for(*, user) -> QuerySet[Group]:
+    """The care groups a user may filter the patient list by: those of the patients they see."""
+    if sees_every_patient(user=user):
+        return Group.objects.filter(patients__isnull=False).distinct().order_by("name")
+    return Group.objects.filter(user=user).order_by("name")

@@ -21,8 +21,23 @@ from web.lists import list_page
 def patient_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("search", "").strip()[:100]
     ordering = selectors.normalize_ordering(request.GET.get("ordering"))
-    patients = selectors.patient_list_for(user=request.user, search=search, ordering=ordering)
-    context = {"page": list_page(request, patients), "search": search, "ordering": ordering}
+    group = request.GET.get("group", "")
+    patients = selectors.patient_list_for(
+        user=request.user,
+        search=search,
+        ordering=ordering,
+        group_id=int(group) if group.isdigit() else None,
+    )
+    page = list_page(request, patients)
+    exams = selectors.patient_exams_for(list(page))
+    context = {
+        "page": page,
+        "rows": [(patient, exams[patient.pk]) for patient in page],
+        "search": search,
+        "ordering": ordering,
+        "group": group,
+        "groups": selectors.group_choices_for(user=request.user),
+    }
     return render_page(request, "patients/list.html", "patient-table", context)
 
 
