@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.rights import RIGHT_DEFINITIONS
+from accounts.rights import RIGHT_AREAS, RIGHT_DEFINITIONS
 from accounts.selectors import portal_rights
 from accounts.services import LoginLockedOut, lockout_message, user_authenticate
 
@@ -133,10 +133,22 @@ class GroupForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Show the right's translated label, not the stored English name.
+        # The rights by area, each with its translated label and what it lets one do.
         labels = dict(RIGHT_DEFINITIONS)
         field = self.fields["permissions"]
-        field.label_from_instance = lambda p: labels.get(p.codename, p.name)  # type: ignore[attr-defined]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        by_codename = {p.codename: p for p in field.queryset}
+        field.choices = [
+            (
+                area,
+                [
+                    (by_codename[code].pk, f"{labels[code]} — {explanation}")
+                    for code, explanation in rights
+                    if code in by_codename
+                ],
+            )
+            for area, rights in RIGHT_AREAS
+        ]
 
     @classmethod
     def for_group(cls, group: Group, data: Any = None) -> GroupForm:

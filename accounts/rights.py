@@ -35,3 +35,22 @@ RIGHT_DEFINITIONS: list[tuple[str, str | Promise]] = [
 ]
 
 ALL_RIGHTS = [f"accounts.{codename}" for codename, _label in RIGHT_DEFINITIONS]
+
+# How the group form shows the rights: by area, each with what it lets one do.
+RIGHT_AREAS: list[tuple[str | Promise, list[tuple[str, str | Promise]]]] = [
+    (_("Patients"), [
+        ("view_group_patients", _("see and search the patients who share one of my groups")),
+        ("view_all_patients", _("see every patient, and the studies no record claims")),
+        ("add_patient", _("create patient records")),
+        ("change_patient", _("change patient records and their care groups")),
+        ("delete_patient", _("delete patient records (their images stay)")),
+    ]),
+    (_("Images"), [
+        ("view_images", _("open studies in the viewer, see thumbnails, download zips")),
+        ("upload_dicom", _("send DICOM files for a patient (page, API, STOW-RS)")),
+    ]),
+    (_("Administration"), [
+        ("manage_users", _("create and change users and groups, reset passwords")),
+        ("view_audit_log", _("read and export the audit trail")),
+    ]),
+]  # fmt: skip

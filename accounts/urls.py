@@ -23,4 +23,5 @@ urlpatterns = [
     path("groups/", views.group_list, name="group-list"),
     path("groups/new/", views.group_create, name="group-create"),
     path("groups/<int:pk>/", views.group_edit, name="group-edit"),
+    path("groups/<int:pk>/delete/", views.group_delete, name="group-delete"),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.access import group_for_management, require_account_manager, user_for_management
@@ -22,10 +23,11 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import User
+from accounts.rights import RIGHT_DEFINITIONS
 from accounts.services import lockout_message
 from web.errors import error_response, wants_json
 from web.forms import form_page
-from web.htmx import render_page
+from web.htmx import redirect_after_post, render_page
 from web.lists import list_page
 
 
@@ -149,6 +151,11 @@ def group_list(request: HttpRequest) -> HttpResponse:
     require_account_manager(user=request.user)
     search = request.GET.get("search", "")
     page = list_page(request, selectors.group_list(search=search))
+    labels = dict(RIGHT_DEFINITIONS)
+    order = {codename: n for n, (codename, _label) in enumerate(RIGHT_DEFINITIONS)}
+    for group in page:
+        rights = sorted(group.permissions.all(), key=lambda p: order.get(p.codename, len(order)))
+        group.right_labels = [labels.get(p.codename, p.name) for p in rights]
     context = {"page": page, "search": search}
     return render_page(request, "accounts/group_list.html", "group-table", context)
 
@@ -185,3 +192,17 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
         template="accounts/group_form.html",
         context={"group": group, "members": group.user_set.order_by("email")},
     )
+
+
+@login_required
+@require_POST
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = group_for_management(actor=request.user, pk=pk)
+    if request.POST.get("confirm") != "yes":
+        # The box is required in the page; this guards a form sent without it (no JavaScript).
+        messages.error(request, _("Tick the confirmation box to delete the group."))
+        return redirect_after_post(request, reverse("accounts:group-edit", args=[group.pk]))
+    name = group.name
+    services.group_delete(actor=request.user, group=group)
+    messages.success(request, _("Group %(name)s deleted.") % {"name": name})
+    return redirect_after_post(request, reverse("accounts:group-list"))
