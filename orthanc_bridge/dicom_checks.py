@@ -55,6 +55,9 @@ class DicomIdentity:
     series_uid: str
     sop_class_uid: str
     sop_instance_uid: str
+    # What the file says of the patient, compared with the record (never a reason to refuse).
+    patient_name: str = ""
+    patient_birth_date: str = ""
 
 
 def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
@@ -79,6 +82,8 @@ def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
             series_uid=str(dataset.get("SeriesInstanceUID", "")),
             sop_class_uid=str(dataset.get("SOPClassUID", "")),
             sop_instance_uid=str(dataset.get("SOPInstanceUID", "")),
+            patient_name=str(dataset.get("PatientName", "")).strip(),
+            patient_birth_date=str(dataset.get("PatientBirthDate", "")).strip(),
         )
         missing = [tag for tag in REQUIRED_TAGS if not str(dataset.get(tag, "")).strip()]
         if missing:

@@ -7,13 +7,15 @@ of its Study, Series or SOP Instance UIDs exists in Orthanc under another Patien
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from orthanc_bridge.client import get_client
 from orthanc_bridge.dicom_checks import DicomIdentity, DicomRejected, inspect_dicom
 from orthanc_bridge.ingest.sources import Part
 from patients.access import patient_for_upload_by_external_id
-from patients.models import Patient
+from patients.models import Patient, search_fold
+from web.templatetags.dicom_dates import dicom_date
 
 # DICOM status codes of a refused instance (PS3.4 C.4.2, used by STOW-RS's FailureReason).
 FAILURE_PROCESSING = 0x0110
@@ -118,3 +120,30 @@ class SafetyCheck:
             }
             raise Refused(reason, FAILURE_NOT_AUTHORIZED)
         return patient
+
+
+def record_mismatch(identity: DicomIdentity, patient: Patient) -> str:
+    """A warning when the file's PatientName or birth date differ from the patient record (the
+    PatientID matched, so the file is stored all the same; someone should look)."""
+    differences = []
+    family = search_fold(identity.patient_name.split("^")[0]).strip()
+    if family and patient.family_name and family != search_fold(patient.family_name).strip():
+        differences.append(
+            _("the file's patient name “%(file)s” is not the record's “%(record)s”")
+            % {
+                "file": identity.patient_name.replace("^", " ").strip(),
+                "record": patient.display_name,
+            }
+        )
+    born = identity.patient_birth_date
+    if born and patient.birth_date and born != patient.birth_date.strftime("%Y%m%d"):
+        differences.append(
+            _("the file's birth date %(file)s is not the record's %(record)s")
+            % {
+                "file": dicom_date(born),
+                "record": date_format(patient.birth_date, "SHORT_DATE_FORMAT"),
+            }
+        )
+    if not differences:
+        return ""
+    return _("Stored, but %(differences)s.") % {"differences": "; ".join(differences)}

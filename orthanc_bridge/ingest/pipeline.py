@@ -43,6 +43,7 @@ from orthanc_bridge.ingest.checks import (
     FAILURE_PROCESSING,
     Refused,
     SafetyCheck,
+    record_mismatch,
 )
 from orthanc_bridge.ingest.sources import Part, Rejection
 from patients.models import Patient
@@ -59,6 +60,7 @@ class FileOutcome:
     reason: str = ""
     failure: int = 0
     identity: DicomIdentity | None = None
+    warning: str = ""  # stored, but the file's patient name or birth date differ from the record
     orthanc_study: str = ""  # Orthanc's IDs of the study and series it was stored in
     orthanc_series: str = ""
 
@@ -100,7 +102,10 @@ class IngestReport:
             "stored": self.stored,
             "already_present": self.already_present,
             "rejected": [{"file": f.file, "reason": f.reason} for f in self.rejected],
-            "files": [{"file": f.file, "status": f.status, "reason": f.reason} for f in self.files],
+            "files": [
+                {"file": f.file, "status": f.status, "reason": f.reason, "warning": f.warning}
+                for f in self.files
+            ],
         }
 
 
@@ -242,7 +247,10 @@ def ingest(
                 report.reject(part.name, not_stored_because(exc, report), FAILURE_PROCESSING)
                 continue
             touched[owner.pk] = owner
-            sender.send(FileOutcome(part.name, PENDING, identity=identity), part.file)
+            warning = record_mismatch(identity, owner)
+            sender.send(
+                FileOutcome(part.name, PENDING, identity=identity, warning=warning), part.file
+            )
     finally:
         sender.close()
         _index(report)

@@ -10,6 +10,9 @@ class RejectedFileOutput(serializers.Serializer):
 
 class UploadedFileOutput(RejectedFileOutput):
     status = serializers.ChoiceField(choices=["stored", "already_present", "rejected"])
+    warning = serializers.CharField(
+        help_text="Stored, but the file's patient name or birth date differ from the record."
+    )
 
 
 class UploadOutput(serializers.Serializer):

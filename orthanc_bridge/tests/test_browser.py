@@ -32,6 +32,11 @@ def test_a_folder_upload_shows_progress_results_and_the_new_study(
     )
 
     assert page.locator(".upload-results tr.result-stored").count() == 6
+    assert page.inner_text(".upload-summary") == (
+        "6 files stored · 0 already present · 0 files refused"
+    )
+    # The demo files name "Patient POC", not Durand: stored, and shown first with why.
+    assert page.locator(".upload-results tr.result-warning").count() == 6
     assert page.locator("#studies-panel .series").count() == 2
     assert page.eval_on_selector_all(
         "#studies-panel .series img", "imgs => imgs.map(i => i.naturalWidth)"
@@ -42,6 +47,9 @@ def test_a_folder_upload_shows_progress_results_and_the_new_study(
 
     reason = page.inner_text(".upload-results tr.result-rejected")
     assert "SOMEONE-ELSE" in reason and "CARDIO-001" in reason
+    assert page.inner_text(".upload-summary") == (
+        "0 files stored · 0 already present · 1 file refused"
+    )
     assert len(orthanc.get_json("/instances")) == 6
 
 

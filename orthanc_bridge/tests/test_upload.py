@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -289,3 +291,26 @@ def test_orthanc_stopping_mid_batch_keeps_what_was_stored(uploader, patient_a, t
     assert report.orthanc_unavailable is True
     assert [f.status for f in report.files] == ["stored", "stored", "rejected", "rejected"]
     assert len(kept) == 2
+
+
+def test_a_file_whose_name_or_birth_date_differ_from_the_record_is_stored_with_a_warning(
+    client, api_token, uploader, patient_a, orthanc
+):
+    patient_a.given_name, patient_a.birth_date = "Anne", datetime.date(1980, 5, 17)
+    patient_a.save()
+    same = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0,
+                      patient_name="DURAND^Anne", birth_date="19800517")  # fmt: skip
+    other = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0,
+                       patient_name="MARTIN^Paul", birth_date="19750101")  # fmt: skip
+
+    answer = client.post(
+        f"/api/patients/{patient_a.pk}/dicom",
+        {"files": as_upload(same + other)},
+        **bearer(api_token, uploader),
+    ).json()
+
+    assert answer["stored"] == 2
+    first, second = answer["files"]
+    assert first["warning"] == ""
+    assert "MARTIN Paul" in second["warning"] and "01/01/1975" in second["warning"]
+    assert "17/05/1980" in second["warning"]

@@ -61,29 +61,58 @@
     });
   }
 
+  // "3 files stored" in the page's language: the server wrote each phrase for one and for
+  // several (data-msg-*-one / -other, with 1 and 2 in them), the browser's plural rules choose.
+  function counted(form, key, n) {
+    const kind = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+    const phrase = form.dataset[key + (kind === "one" ? "One" : "Other")] || "";
+    return phrase.replace(kind === "one" ? "1" : "2", String(n));
+  }
+
+  function row(form, r, labels) {
+    const tr = document.createElement("tr");
+    tr.className = "result-" + r.status + (r.warning ? " result-warning" : "");
+    for (const text of [r.file, labels[r.status] || r.status, r.reason || r.warning || ""]) {
+      const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function table(rows) {
+    const t = document.createElement("table");
+    t.className = "upload-results";
+    const body = document.createElement("tbody");
+    body.replaceChildren(...rows);
+    t.appendChild(body);
+    return t;
+  }
+
+  // Summary first; then what needs a look (refused files, stored files whose patient name or
+  // birth date differ from the record); the stored files last, folded and sorted by name.
   function render(form, results) {
     const labels = { stored: form.dataset.msgStored, already_present: form.dataset.msgPresent, rejected: form.dataset.msgRejected };
-    const counts = { stored: 0, already_present: 0, rejected: 0 };
-    const rows = results.map((r) => {
-      counts[r.status] += 1;
-      const tr = document.createElement("tr");
-      tr.className = "result-" + r.status;
-      for (const text of [r.file, labels[r.status] || r.status, r.reason || ""]) {
-        const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
-      }
-      return tr;
-    });
+    const byName = (a, b) => a.file.localeCompare(b.file, undefined, { numeric: true });
+    const attention = results.filter((r) => r.status === "rejected" || r.warning).sort(byName);
+    const fine = results.filter((r) => r.status !== "rejected" && !r.warning).sort(byName);
+    const count = (status) => results.filter((r) => r.status === status).length;
     const box = form.querySelector("[data-results]");
     box.replaceChildren();
     const summary = document.createElement("p");
     summary.className = "upload-summary";
-    summary.textContent = `${labels.stored}: ${counts.stored} · ${labels.already_present}: ${counts.already_present} · ${labels.rejected}: ${counts.rejected}`;
-    const table = document.createElement("table");
-    table.className = "upload-results";
-    const body = document.createElement("tbody");
-    body.replaceChildren(...rows);
-    table.appendChild(body);
-    box.append(summary, table);
+    summary.textContent = [
+      counted(form, "msgStoredCount", count("stored")),
+      counted(form, "msgPresentCount", count("already_present")),
+      counted(form, "msgRejectedCount", count("rejected")),
+    ].join(" · ");
+    box.append(summary);
+    if (attention.length) box.append(table(attention.map((r) => row(form, r, labels))));
+    if (fine.length) {
+      const details = document.createElement("details");
+      const title = document.createElement("summary");
+      title.textContent = form.dataset.msgShowStored;
+      details.append(title, table(fine.map((r) => row(form, r, labels))));
+      box.append(details);
+    }
   }
 
   async function upload(form, items) {
