@@ -4,11 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from audit.models import Action
 
 
 class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(
         queryset=User.objects.order_by("email"), required=False, label=_("User")
+    )
+    action = forms.ChoiceField(
+        choices=[("", _("All actions")), *Action.choices], required=False, label=_("Action")
     )
     patient = forms.CharField(
         required=False, max_length=64, label=_("Patient (external ID or portal number)")
@@ -26,6 +30,7 @@ class AuditFilterForm(forms.Form):
         actor = data.get("actor")
         return {
             "actor_id": actor.pk if actor else None,
+            "action": data.get("action", ""),
             "patient": data.get("patient", ""),
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),

@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 def audit_event_list(
     *,
     actor_id: int | None = None,
+    action: str = "",
     patient: str = "",
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
@@ -21,6 +22,8 @@ def audit_event_list(
     events = AuditEvent.objects.all()
     if actor_id is not None:
         events = events.filter(actor_id=actor_id)
+    if action:
+        events = events.filter(action=action)
     patient = patient.strip()
     if patient:
         match = Q(patient_external_id=patient)
@@ -32,3 +35,8 @@ def audit_event_list(
     if date_to is not None:
         events = events.filter(at__date__lte=date_to)
     return events.order_by("-at", "-id")
+
+
+def patient_events(*, patient_pk: int, limit: int = 10) -> list[AuditEvent]:
+    """The latest events about one patient record (who viewed or changed it), newest first."""
+    return list(AuditEvent.objects.filter(patient_id=patient_pk).order_by("-at", "-id")[:limit])

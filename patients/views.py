@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import rights
+from audit.selectors import patient_events
 from patients import access, selectors, services
 from patients.forms import PatientForm
 from web.forms import form_page
@@ -65,7 +69,11 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = access.patient_for_view(user=request.user, pk=pk)
-    return render(request, "patients/detail.html", {"patient": patient})
+    context: dict[str, Any] = {"patient": patient}
+    if request.user.has_perm(rights.VIEW_AUDIT_LOG):
+        # Who viewed or changed this record, for those who read the audit trail.
+        context["events"] = patient_events(patient_pk=patient.pk)
+    return render(request, "patients/detail.html", context)
 
 
 @login_required

@@ -233,3 +233,23 @@ def test_changes_made_in_the_django_admin_are_audited(client, group_a):
     assert events[0].actor_email == "root@hopital.example"
     assert events[0].changes["groups"] == [None, ["Cardiologie"]]
     assert not Patient.objects.filter(external_id="ADM-1").exists()
+
+
+def test_the_trail_filters_by_action(login_client, admin, trail):
+    body = login_client(admin).get("/audit/", {"action": "patient.create"}).content.decode()
+
+    assert "Patient créé" in body and "Patient modifié" not in body.split("<tbody>")[1]
+
+
+def test_the_patient_page_shows_who_viewed_or_changed_the_record_to_audit_readers(
+    login_client, admin, member_a, trail
+):
+    patient = Patient.objects.get(external_id="P1")
+    patient.groups.add(*member_a.groups.all())
+
+    for_auditor = login_client(admin).get(f"/patients/{patient.pk}/").content.decode()
+    for_member = login_client(member_a).get(f"/patients/{patient.pk}/").content.decode()
+
+    panel = for_auditor[for_auditor.index('id="record-audit"') :].split("</section>")[0]
+    assert "alice@hopital.example" in panel and "Patient modifié" in panel
+    assert 'id="record-audit"' not in for_member

@@ -14,6 +14,7 @@ from django.db import transaction
 from audit.models import Action
 from audit.services import audit_record
 from orthanc_bridge.access import StudyOwner
+from orthanc_bridge.index.models import IndexedStudy
 from patients.models import Patient
 
 VIEW_AUDIT_WINDOW_SECONDS = 600
@@ -27,9 +28,20 @@ def study_download_record(*, actor, patient: Patient, study: dict[str, Any]) -> 
             action=Action.STUDY_DOWNLOAD,
             object_type="study",
             object_id=study["study_instance_uid"],
-            object_repr=study["description"] or study["study_instance_uid"],
+            object_repr=study_label(study["study_instance_uid"]),
             patient=patient,
         )
+
+
+def study_label(study_uid: str) -> str:
+    """How an audit event names a study: its description and date as the index has them
+    ("Scanner thoracique, 2025-03-10"), or its UID when the index does not know it."""
+    study = IndexedStudy.objects.filter(study_uid=study_uid).first()
+    if study is None:
+        return study_uid
+    day = study.study_date
+    when = f"{day[:4]}-{day[4:6]}-{day[6:]}" if len(day) == 8 else ""
+    return ", ".join(part for part in (study.study_description or "—", when) if part)
 
 
 def images_viewed_record(
@@ -48,6 +60,6 @@ def images_viewed_record(
             action=Action.IMAGES_VIEW,
             object_type="study",
             object_id=study_uid,
-            object_repr=study_uid,
+            object_repr=study_label(study_uid),
             patient=owner,
         )

@@ -209,6 +209,9 @@ def test_a_study_view_is_audited_once_per_window(member_a, stored):
     events = AuditEvent.objects.filter(action="images.view", actor_id=member_a.pk)
     assert events.count() == 1
     assert events.get().patient_external_id == "CARDIO-001"
+    # Named as people know it: description and date, the UID kept beside.
+    assert events.get().object_repr == "Demo CT and MR, 2004-01-19"
+    assert events.get().object_id == study_a[0].study_uid
 
 
 def test_removing_a_user_from_the_group_takes_effect_after_the_decision_window(
