@@ -64,7 +64,7 @@ bench: install viewer
 	PORTAL_ENV=development bash deploy/dev/with-postgres.sh bash -c \
 		'$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py bench_upload \
 		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients \
-		 && $(PY) manage.py bench_qido && $(PY) manage.py bench_stack'
+		 && $(PY) manage.py bench_qido && $(PY) manage.py bench_worklist && $(PY) manage.py bench_stack'
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install

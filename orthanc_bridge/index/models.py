@@ -59,7 +59,12 @@ class IndexedStudy(models.Model):
             # Newest first: the order of every study list, read from the index when paging.
             models.Index(fields=["study_date", "study_time", "id"], name="study_date_order"),
             models.Index(fields=["patient", "study_date"], name="study_patient_date"),
-            models.Index(fields=["accession_number"], name="study_accession"),
+            # Exact or prefix ("ACC2025*", the worklist) whatever the database's collation.
+            models.Index(
+                fields=["accession_number"],
+                name="study_accession_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
             # LIKE 'PREFIX%' whatever the database's collation.
             models.Index(
                 fields=["patient_name_fold"],
