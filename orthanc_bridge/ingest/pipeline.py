@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +39,7 @@ from orthanc_bridge.client import (
 )
 from orthanc_bridge.dicom_checks import DicomIdentity
 from orthanc_bridge.index.services import index_new
+from orthanc_bridge.ingest import actions
 from orthanc_bridge.ingest.checks import (
     FAILURE_CANNOT_UNDERSTAND,
     FAILURE_PROCESSING,
@@ -217,6 +219,7 @@ def ingest(
     action: Action,
     patient: Patient | None = None,
     study_uid: str = "",
+    upload: tuple[uuid.UUID, int] | None = None,
 ) -> IngestReport:
     """Check and store each part, one by one; never all in memory. A Rejection from an input
     adapter is reported as it is.
@@ -225,7 +228,8 @@ def ingest(
     authorized for upload by patients.access. ``None``: each instance names its own patient,
     which must be one the actor may upload to (STOW-RS). ``study_uid``: the study every instance
     must belong to (STOW-RS to ``/studies/{uid}``). ``action``: the audit event written for the
-    request, with the counts.
+    request, with the counts; ``upload``: (upload id, number of batches) when the request is one
+    batch of a page upload, whose one event is written with its last batch (ingest.actions).
     """
     report = IngestReport()
     deadline = deadline_in(settings.UPLOAD_BATCH_SECONDS)
@@ -254,8 +258,14 @@ def ingest(
     finally:
         sender.close()
         _index(report)
-        _audit(actor=actor, action=action, report=report, patients=list(touched.values()),
-               study_uid=study_uid, patient=patient)  # fmt: skip
+        if upload is not None and patient is not None:
+            counts = {"stored": report.stored, "already_present": report.already_present,
+                      "rejected": len(report.rejected)}  # fmt: skip
+            actions.record_batch(actor=actor, patient=patient, upload_id=upload[0],
+                                 batches=upload[1], counts=counts)  # fmt: skip
+        else:
+            _audit(actor=actor, action=action, report=report, patients=list(touched.values()),
+                   study_uid=study_uid, patient=patient)  # fmt: skip
     return report
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import Action
 from orthanc_bridge.client import OrthancUnavailable
+from orthanc_bridge.ingest.actions import flush_stale
 from orthanc_bridge.ingest.pipeline import ingest
 from orthanc_bridge.ingest.sources import Part, expand_zips
 from patients.access import patient_for_upload
@@ -26,8 +29,13 @@ def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if not parts and not wants_json(request):
         messages.error(request, _("Choose at least one file to upload."))
         return redirect("patients:detail", pk=patient.pk)
+    flush_stale()  # uploads whose page stopped sending get their audit event now
     report = ingest(
-        actor=request.user, parts=expand_zips(parts), action=Action.DICOM_UPLOAD, patient=patient
+        actor=request.user,
+        parts=expand_zips(parts),
+        action=Action.DICOM_UPLOAD,
+        patient=patient,
+        upload=_upload_action(request),
     )
     if wants_json(request):
         if report.orthanc_unavailable:
@@ -37,3 +45,13 @@ def patient_dicom_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "orthanc_bridge/upload_result.html", {"patient": patient, "report": report}
     )
+
+
+def _upload_action(request: HttpRequest) -> tuple[uuid.UUID, int] | None:
+    """The page's upload this batch belongs to (``upload_id``, ``batches``), if it says so."""
+    try:
+        upload_id = uuid.UUID(request.POST.get("upload_id", ""))
+        batches = int(request.POST.get("batches", ""))
+    except ValueError:
+        return None
+    return (upload_id, batches) if 1 <= batches <= 100_000 else None

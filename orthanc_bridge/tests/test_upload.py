@@ -314,3 +314,53 @@ def test_a_file_whose_name_or_birth_date_differ_from_the_record_is_stored_with_a
     assert first["warning"] == ""
     assert "MARTIN Paul" in second["warning"] and "01/01/1975" in second["warning"]
     assert "17/05/1980" in second["warning"]
+
+
+def page_batch(client, patient, instances, upload_id: str, batches: int):
+    return client.post(
+        f"/patients/{patient.pk}/dicom/",
+        {"files": as_upload(instances), "upload_id": upload_id, "batches": batches},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+def test_the_batches_of_one_page_upload_are_one_audit_event(
+    login_client, uploader, patient_a, orthanc
+):
+    client = login_client(uploader)
+    study = demo_study(patient_id="CARDIO-001", ct_count=3, mr_count=2)
+    upload_id = "0b6f3a5e-6c1d-4d7e-9a53-2f1c3b4a5d6e"
+    events = AuditEvent.objects.filter(action="dicom.upload")
+
+    assert page_batch(client, patient_a, study[:3], upload_id, 2).status_code == 200
+    assert events.count() == 0  # the user's action is not over
+    assert page_batch(client, patient_a, study[3:] + study[:1], upload_id, 2).status_code == 200
+
+    event = events.get()
+    assert event.changes == {"stored": 5, "already_present": 1, "rejected": 0, "batches": "2/2"}
+    assert event.patient_external_id == "CARDIO-001"
+
+
+def test_an_upload_whose_page_stopped_sending_still_gets_its_event(
+    login_client, uploader, patient_a, orthanc
+):
+    from orthanc_bridge.ingest.actions import flush_stale
+
+    study = demo_study(patient_id="CARDIO-001", ct_count=2, mr_count=0)
+    page_batch(login_client(uploader), patient_a, study, "5d3c2b1a-0000-4000-8000-000000000001", 3)
+
+    assert flush_stale(older_than=0) == 1
+
+    event = AuditEvent.objects.get(action="dicom.upload")
+    assert event.changes == {"stored": 2, "already_present": 0, "rejected": 0, "batches": "1/3"}
+
+
+def test_another_users_upload_id_is_never_merged(login_client, uploader, admin, patient_a, orthanc):
+    study = demo_study(patient_id="CARDIO-001", ct_count=2, mr_count=0)
+    shared = "5d3c2b1a-0000-4000-8000-000000000002"
+    page_batch(login_client(uploader), patient_a, study[:1], shared, 2)
+
+    page_batch(login_client(admin), patient_a, study[1:], shared, 2)
+
+    event = AuditEvent.objects.get(action="dicom.upload")
+    assert event.actor_email == admin.email and event.changes["stored"] == 1

@@ -40,9 +40,19 @@
     return out;
   }
 
-  function send(form, batch, onProgress) {
+  // One id for all the batches of one drop: the portal writes one audit event for them.
+  function newUploadId() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function send(form, batch, onProgress, upload) {
     return new Promise((resolve) => {
       const data = new FormData();
+      data.append("upload_id", upload.id);
+      data.append("batches", String(upload.batches));
       batch.forEach((item) => data.append("files", item.file, item.name));
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
@@ -124,12 +134,14 @@
     const results = [];
     bar.hidden = false; bar.value = 0;
     form.classList.add("uploading");
-    for (const batch of batches(items)) {
+    const all = batches(items);
+    const upload = { id: newUploadId(), batches: all.length };
+    for (const batch of all) {
       const batchBytes = batch.reduce((sum, item) => sum + item.file.size, 0);
       const batchResults = await send(form, batch, (loaded) => {
         const pct = Math.min(100, Math.round((100 * (done + Math.min(loaded, batchBytes))) / total));
         bar.value = pct; text.textContent = pct + " %";
-      });
+      }, upload);
       done += batchBytes;
       results.push(...batchResults);
       render(form, results);

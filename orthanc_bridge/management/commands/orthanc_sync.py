@@ -21,6 +21,7 @@ from django.db import DatabaseError, close_old_connections
 
 from orthanc_bridge.client import OrthancError
 from orthanc_bridge.index import answers, sync
+from orthanc_bridge.ingest.actions import flush_stale
 
 FILL_PER_ROUND = 500  # Orthanc's answers kept per round, so new changes are never held up
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 answers.fill_missing(limit=FILL_PER_ROUND)
                 if time.monotonic() - reconciled > settings.ORTHANC_SYNC_RECONCILE_SECONDS:
                     sync.reconcile()
+                    flush_stale()  # uploads whose page stopped sending: their audit event
                     reconciled = time.monotonic()
                 if failing:
                     self.stdout.write("Orthanc and the database answer again.")
