@@ -55,8 +55,14 @@ def _instance(
     rows: int | None = None,
     columns: int | None = None,
     accession_number: str = "",
+    study_date: str = "",
+    study_time: str = "",
 ) -> SampleInstance:
     ds = deepcopy(template)
+    if study_date:
+        ds.StudyDate = ds.SeriesDate = study_date
+    if study_time:
+        ds.StudyTime = ds.SeriesTime = study_time
     sop_uid = generate_uid()
     ds.PatientID = patient_id
     ds.PatientName = patient_name
@@ -92,8 +98,11 @@ def demo_study(
     mr_count: int = 3,
     birth_date: str = "19700101",
     sex: str = "O",
+    study_date: str = "",
+    study_time: str = "",
 ) -> list[SampleInstance]:
-    """One study with a CT series (CT_small.dcm) and an MR series (MR_small.dcm)."""
+    """One study with a CT series (CT_small.dcm) and an MR series (MR_small.dcm), dated as the
+    sample files are (2004) unless ``study_date``/``study_time`` (DICOM form) say otherwise."""
     study_uid = generate_uid()
     common: dict[str, Any] = {
         "patient_id": patient_id,
@@ -102,6 +111,8 @@ def demo_study(
         "study_description": "Demo CT and MR",
         "birth_date": birth_date,
         "sex": sex,
+        "study_date": study_date,
+        "study_time": study_time,
     }
     ct, mr = _template("CT_small.dcm"), _template("MR_small.dcm")
     ct_series, mr_series = generate_uid(), generate_uid()

@@ -69,6 +69,10 @@ def test_the_demo_study_is_loaded_once(orthanc):
     studies = orthanc.find_studies({"PatientID": "patient_test_poc"})
     assert len(studies) == 1
     assert "already present" in out.getvalue()
+    # Dated the day it is loaded: the worklist's "Today" shows it to a new user.
+    from django.utils import timezone
+
+    assert studies[0]["MainDicomTags"]["StudyDate"] == timezone.localdate().strftime("%Y%m%d")
 
 
 def test_the_demo_study_command_says_when_orthanc_is_down():
