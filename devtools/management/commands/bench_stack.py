@@ -173,8 +173,8 @@ class Command(BaseCommand):
             whole_study_seconds(endpoint, uid)  # warm: files in the page cache, the decision
         figures: list[dict[str, list[float]]] = [{} for _ in endpoints]
         tests = {
-            "study": (8, lambda e: whole_study_seconds(e, uid)),
-            "frames": (4, lambda e: frames_per_second(e, study)),
+            "study": (12, lambda e: whole_study_seconds(e, uid)),
+            "frames": (6, lambda e: frames_per_second(e, study)),
             "metadata": (
                 5, lambda e: median_ms(e, f"/studies/{uid}/metadata", "application/dicom+json", 1)
             ),
