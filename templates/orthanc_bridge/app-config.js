@@ -21,11 +21,33 @@ window.config = {
       var first = uids.split(',')[0];
       var href = first ? '/studies/' + encodeURIComponent(first) + '/patient' : '{% url "orthanc_bridge:worklist" %}';
       var label = first ? '{{ _("Back to the patient")|escapejs }}' : '{{ _("Back to the exams")|escapejs }}';
+      var short = first ? '{{ _("Patient")|escapejs }}' : '{{ _("Exams")|escapejs }}';
+      // On a phone OHIF's toolbar covers its header: the way back floats in a corner of the
+      // page there, outside OHIF's layout (kept up to date at each render of the header).
+      var phone = window.matchMedia && window.matchMedia('(max-width: 700px)').matches;
+      var floating = document.getElementById('portal-back-floating');
+      if (phone && !floating) {
+        floating = document.createElement('a');
+        floating.id = 'portal-back-floating';
+        floating.setAttribute('data-cy', 'portal-back-link');
+        floating.style.cssText = 'position:fixed;left:8px;bottom:8px;z-index:10000;'
+          + 'padding:.4rem .8rem;border-radius:999px;background:#0b63a8;color:#fff;'
+          + 'font:600 14px system-ui,sans-serif;text-decoration:none';
+        document.body.appendChild(floating);
+      }
+      if (floating) {
+        floating.href = href;
+        floating.title = label;
+        floating.setAttribute('aria-label', label);
+        floating.textContent = '\u2190 ' + short;
+      }
       return React.createElement(
         'a',
-        { href: href, className: 'text-primary-light', 'data-cy': 'portal-back-link',
-          style: { display: 'inline-flex', alignItems: 'center', gap: '0.4rem', fontWeight: 600, whiteSpace: 'nowrap' } },
-        '\u2190 Preview DICOM \u00b7 ' + label
+        { href: href, title: label, 'aria-label': label, className: 'text-primary-light',
+          'data-cy': phone ? 'portal-back-header' : 'portal-back-link',
+          style: { display: 'inline-flex', alignItems: 'center', fontWeight: 600,
+                   whiteSpace: 'nowrap', padding: '0 0.4rem' } },
+        '\u2190 ' + short
       );
     },
   },
