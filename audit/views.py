@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from audit.selectors import audit_event_list
 from web.htmx import render_page
 from web.lists import list_page
+from web.templatetags.dicom_dates import localized_dates
 
 # The exported fields, one column each (CSV) or one key each (JSON), in this order.
 EXPORT_FIELDS = [
@@ -76,6 +77,7 @@ def event_export(request: HttpRequest) -> StreamingHttpResponse:
             values = [getattr(event, name) for name in EXPORT_FIELDS]
             values[0] = date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT")
             values[3] = event.get_action_display()
+            values[6] = localized_dates(event.object_repr)
             values[-1] = " | ".join(
                 f"{field}: {before} → {after}" if before else f"{field}: {after}"
                 for field, before, after in event.change_lines()

@@ -8,6 +8,7 @@ it is (never hidden), an empty one as "—".
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 
 from django import template
@@ -48,3 +49,18 @@ def dicom_date(value: str, time_value: str = "") -> str:
     if moment is None:
         return formats.date_format(day, "SHORT_DATE_FORMAT")
     return formats.date_format(datetime.combine(day, moment), "SHORT_DATETIME_FORMAT")
+
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+@register.filter
+def localized_dates(text: str) -> str:
+    """Text whose ISO dates (``2025-03-10``, as stored in audit labels) are shown in the active
+    language's format; anything else is left as it is."""
+
+    def show(match: re.Match[str]) -> str:
+        day = parse_dicom_date("".join(match.groups()))
+        return formats.date_format(day, "SHORT_DATE_FORMAT") if day else match.group(0)
+
+    return ISO_DATE.sub(show, text or "")

@@ -24,3 +24,13 @@ from web.templatetags.dicom_dates import dicom_date
 def test_dicom_dates_in_the_active_language(language, value, time, shown):
     with translation.override(language):
         assert dicom_date(value, time) == shown
+
+
+def test_iso_dates_inside_a_text_follow_the_language():
+    from web.templatetags.dicom_dates import localized_dates
+
+    with translation.override("fr"):
+        assert localized_dates("Scanner, 2025-03-10") == "Scanner, 10/03/2025"
+        assert localized_dates("Acc 2025-13-45 x") == "Acc 2025-13-45 x"  # no such day
+    with translation.override("en"):
+        assert localized_dates("Scanner, 2025-03-10") == "Scanner, 03/10/2025"
