@@ -12,7 +12,7 @@ from orthanc_bridge.studies import selectors
 from orthanc_bridge.studies.forms import WorklistFilterForm
 from orthanc_bridge.studies.serializers import StudyOutput, WorklistRowOutput
 from patients.access import patient_for_images
-from web.api.pagination import paginated
+from web.api.pagination import capped_paginated
 
 
 class PatientStudiesApi(APIView):
@@ -51,6 +51,7 @@ class StudyListApi(APIView):
         parameters=WORKLIST_PARAMETERS,
         responses=WorklistRowOutput(many=True),
         summary="Search the exams I can see (the worklist)",
+        description="Newest first. `count` stops at 10001 (more than 10000: narrow the search).",
     )
     def get(self, request: Request) -> Response:
         require_image_viewer(user=request.user)
@@ -58,4 +59,4 @@ class StudyListApi(APIView):
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
         studies = selectors.worklist(studies=visible_studies(user=request.user), **form.filters())
-        return paginated(request, self, studies, WorklistRowOutput)
+        return capped_paginated(request, self, studies, WorklistRowOutput)

@@ -113,7 +113,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         studies = selectors.worklist(studies=studies, **form.filters())
     else:
         studies = studies.none()  # the errors are shown above the empty table
-    page = list_page(request, studies)
+    page = list_page(request, studies, capped=True)
     context = {"form": form, "page": page, "rows": [selectors.worklist_row(s) for s in page]}
     return render_page(request, "orthanc_bridge/worklist.html", "worklist-table", context)
 

@@ -125,3 +125,18 @@ def test_the_worklist_needs_the_view_images_right(login_client, no_rights_user, 
     assert login_client(no_rights_user).get("/studies/").status_code == 403
     assert login_client(no_rights_user).get("/api/studies").status_code == 403
     assert client.get("/studies/").status_code == 302  # to the login page
+
+
+def test_a_list_larger_than_the_cap_says_so_instead_of_counting_it_all(
+    login_client, member_a, exams, monkeypatch
+):
+    from web.lists import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 2)
+    client = login_client(member_a)
+
+    page = client.get("/studies/").content.decode()
+    api = client.get("/api/studies").json()
+
+    assert "Plus de 2 examens" in page
+    assert api["count"] == 3 and len(api["results"]) == 3

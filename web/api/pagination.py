@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from web.lists import CappedPaginator
+
 
 class PortalPagination(PageNumberPagination):
     """``{count, next, previous, results}``, LIST_PAGE_SIZE rows a page as on the pages;
@@ -21,5 +23,18 @@ class PortalPagination(PageNumberPagination):
 def paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
     """The page of ``rows`` the request asks for, serialized, with count and links."""
     paginator = PortalPagination()
+    page: Any = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class CappedPagination(PortalPagination):
+    """For lists that grow with the archive: ``count`` stops at web.lists.CappedPaginator.CAP
+    + 1 (a count of 10001 means "more than 10000: narrow the search")."""
+
+    django_paginator_class = CappedPaginator
+
+
+def capped_paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
+    paginator = CappedPagination()
     page: Any = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
