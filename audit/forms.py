@@ -25,8 +25,11 @@ class AuditFilterForm(forms.Form):
     )
 
     def filters(self) -> dict:
-        """Selector arguments; invalid filters are dropped (and shown as field errors)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Selector arguments. An invalid filter selects nothing (its error is shown): dropping
+        it would widen the list, or an export, to events the reader did not ask for."""
+        if self.is_bound and not self.is_valid():
+            return {"nothing": True}
+        data = self.cleaned_data if self.is_bound else {}
         actor = data.get("actor")
         return {
             "actor_id": actor.pk if actor else None,

@@ -77,7 +77,8 @@ def event_export(request: HttpRequest) -> StreamingHttpResponse:
             values = [getattr(event, name) for name in EXPORT_FIELDS]
             values[0] = date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT")
             values[3] = event.get_action_display()
-            values[6] = localized_dates(event.object_repr)
+            if event.object_type == "study":  # "description, 2025-03-10" as the pages show it
+                values[6] = localized_dates(event.object_repr)
             values[-1] = " | ".join(
                 f"{field}: {before} → {after}" if before else f"{field}: {after}"
                 for field, before, after in event.change_lines()

@@ -10,7 +10,7 @@ A patient outside a user's view does not exist for them (404, never 403).
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from accounts import rights
 from patients.models import Patient, search_fold
@@ -97,21 +97,30 @@ def patient_latest_for(*, user, limit: int = 5) -> QuerySet[Patient]:
 
 
 def patient_exams_for(patients: list[Patient]) -> dict[int, dict]:
-    """For the patients of one list page: how many exams the study index holds for each, and
-    the date and modalities of the latest (read through the index's reverse relation)."""
-    summary: dict[int, dict] = {
-        p.pk: {"count": 0, "last_date": "", "modalities": []} for p in patients
-    }
-    rows = (
-        Patient.objects.filter(pk__in=list(summary), indexed_studies__isnull=False)
-        .values_list("pk", "indexed_studies__study_date", "indexed_studies__modalities")
-        .order_by("pk", "-indexed_studies__study_date")
+    """For the patients of one list page: how many exams the study index holds for each (not
+    the studies served to nobody, uid_shared), and the date and modalities of the latest. Two
+    queries, whatever the number of studies (read through the index's reverse relation)."""
+    visible = Q(indexed_studies__uid_shared=False)
+    totals = (
+        Patient.objects.filter(pk__in=[p.pk for p in patients])
+        .annotate(
+            exam_count=Count("indexed_studies", filter=visible),
+            last_date=Max("indexed_studies__study_date", filter=visible),
+        )
+        .values_list("pk", "exam_count", "last_date")
     )
-    for pk, study_date, modalities in rows:
-        exams = summary[pk]
-        if not exams["count"]:
-            exams["last_date"], exams["modalities"] = study_date, modalities.split()
-        exams["count"] += 1
+    summary: dict[int, dict] = {
+        pk: {"count": count, "last_date": last or "", "modalities": []}
+        for pk, count, last in totals
+    }
+    latest = Q(pk__in=[])
+    for pk, exams in summary.items():
+        if exams["count"]:
+            latest |= Q(pk=pk, indexed_studies__study_date=exams["last_date"])
+    rows = Patient.objects.filter(latest, visible).values_list("pk", "indexed_studies__modalities")
+    for pk, modalities in rows:
+        known = summary[pk]["modalities"]
+        known.extend(m for m in modalities.split() if m not in known)
     return summary
 
 

@@ -30,13 +30,15 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         search=search,
         ordering=ordering,
-        group_id=int(group) if group.isdigit() else None,
+        group_id=int(group) if group.isascii() and group.isdigit() else None,
     )
     page = list_page(request, patients)
-    exams = selectors.patient_exams_for(list(page))
+    # Exams are for those who may see images.
+    sees_images = request.user.has_perm(rights.VIEW_IMAGES)
+    exams = selectors.patient_exams_for(list(page)) if sees_images else {}
     context = {
         "page": page,
-        "rows": [(patient, exams[patient.pk]) for patient in page],
+        "rows": [(patient, exams.get(patient.pk)) for patient in page],
         "search": search,
         "ordering": ordering,
         "group": group,

@@ -253,3 +253,28 @@ def test_the_patient_page_shows_who_viewed_or_changed_the_record_to_audit_reader
     panel = for_auditor[for_auditor.index('id="record-audit"') :].split("</section>")[0]
     assert "alice@hopital.example" in panel and "Patient modifié" in panel
     assert 'id="record-audit"' not in for_member
+
+
+def test_an_invalid_filter_exports_nothing_rather_than_everything(login_client, admin, trail):
+    client = login_client(admin)
+
+    answer = client.get("/audit/export.json", {"patient": "P1", "date_from": "not-a-date"})
+
+    assert json.loads(b"".join(answer.streaming_content)) == []
+    assert client.get("/audit/export.json", {"patient": "P1"}).status_code == 200
+
+
+def test_only_study_labels_have_their_dates_localized(login_client, admin):
+    AuditEvent.objects.create(
+        actor_email="x@hopital.example", action="patient.create", object_type="patient",
+        object_repr="MARTIN Paul (2024-03-10)",
+    )  # fmt: skip
+    AuditEvent.objects.create(
+        actor_email="x@hopital.example", action="images.view", object_type="study",
+        object_id="1.2.3", object_repr="Scanner, 2024-03-10",
+    )  # fmt: skip
+
+    body = login_client(admin).get("/audit/").content.decode()
+
+    assert "MARTIN Paul (2024-03-10)" in body  # an identifier, kept as it is
+    assert "Scanner, 10/03/2024" in body

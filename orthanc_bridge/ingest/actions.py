@@ -3,8 +3,8 @@
 ``record_batch`` adds a batch's counts to its UploadAction and, with the last batch, writes the
 one "DICOM uploaded" event (with the totals and the number of batches) and forgets the action.
 ``flush_stale`` writes the event of an action whose page stopped sending (closed, network
-gone): every upload request and the index follower call it, so nothing stored goes unrecorded
-for more than STALE_SECONDS.
+gone), or that has lasted more than MAX_AGE_SECONDS: every upload request and the index follower
+call it, so nothing stored goes unrecorded for long.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -22,6 +22,8 @@ from orthanc_bridge.ingest.models import UploadAction
 from patients.models import Patient
 
 STALE_SECONDS = 600  # ten times the longest batch (UPLOAD_BATCH_SECONDS)
+# However it trickles, an upload is written to the trail within this time of its first batch.
+MAX_AGE_SECONDS = 3600
 
 
 def record_batch(
@@ -50,11 +52,13 @@ def record_batch(
 
 def flush_stale(*, older_than: float = STALE_SECONDS) -> int:
     """Write the events of the uploads nothing has come for since ``older_than`` seconds."""
-    limit = timezone.now() - timedelta(seconds=older_than)
+    now = timezone.now()
+    idle = Q(updated_at__lt=now - timedelta(seconds=older_than))
+    too_old = Q(created_at__lt=now - timedelta(seconds=max(older_than, MAX_AGE_SECONDS)))
     done = 0
     with transaction.atomic():
         stale = UploadAction.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            updated_at__lt=limit
+            idle | too_old
         )
         for action in stale.select_related("actor", "patient"):
             _finish(action)

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('stored', models.PositiveIntegerField(default=0)),
                 ('already_present', models.PositiveIntegerField(default=0)),
                 ('rejected', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
                 ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
                 ('patient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to='patients.patient')),

@@ -38,11 +38,18 @@ class WorklistFilterForm(forms.Form):
         help_text=_("Name or IPP; accents and case do not matter."),
     )
     period = forms.ChoiceField(label=_("Date"), choices=Period.CHOICES, required=False)
+    # YYYY-MM-DD only (what a date input sends): "03/04/2025" would mean two days by language.
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     modality = forms.CharField(
         label=_("Modality"),

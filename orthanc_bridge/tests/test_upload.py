@@ -364,3 +364,21 @@ def test_another_users_upload_id_is_never_merged(login_client, uploader, admin, 
 
     event = AuditEvent.objects.get(action="dicom.upload")
     assert event.actor_email == admin.email and event.changes["stored"] == 1
+
+
+def test_an_upload_that_trickles_on_is_written_within_its_maximum_age(
+    login_client, uploader, patient_a, orthanc
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from orthanc_bridge.ingest.actions import flush_stale
+    from orthanc_bridge.ingest.models import UploadAction
+
+    study = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)
+    page_batch(login_client(uploader), patient_a, study, "5d3c2b1a-0000-4000-8000-000000000003", 9)
+    UploadAction.objects.update(created_at=timezone.now() - dt.timedelta(hours=2))
+
+    assert flush_stale() == 1  # recently updated, but started two hours ago
+    assert AuditEvent.objects.get(action="dicom.upload").changes["batches"] == "1/9"

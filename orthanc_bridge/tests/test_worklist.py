@@ -140,3 +140,9 @@ def test_a_list_larger_than_the_cap_says_so_instead_of_counting_it_all(
 
     assert "Plus de 2 examens" in page
     assert api["count"] == 3 and len(api["results"]) == 3
+
+
+def test_api_dates_are_iso_only(login_client, member_a, exams):
+    answer = login_client(member_a).get("/api/studies", {"date_from": "03/04/2025"})
+
+    assert answer.status_code == 400

@@ -47,3 +47,32 @@ def test_the_list_filters_by_care_group(login_client, viewer_all, group_a):
 
     assert f'<option value="{radiology.pk}">Radiologie</option>' in page
     assert ">IPP-2<" in filtered and ">IPP-1<" not in filtered
+
+
+def test_exams_are_shown_only_to_those_who_may_see_images(login_client, group_a):
+    from accounts import rights
+    from accounts.tests.factories import UserFactory
+
+    secretariat = GroupFactory(name="Secrétariat", rights=[rights.VIEW_GROUP_PATIENTS])
+    secretary = UserFactory(email="sec@hopital.example", groups=[secretariat])
+    patient = PatientFactory(external_id="IPP-1", family_name="Dupré", groups=[secretariat])
+    exam(patient, 1, "20250310", " CT ")
+
+    body = login_client(secretary).get("/patients/").content.decode()
+
+    assert ">IPP-1<" in body and "10/03/2025" not in body and "Examens" not in body
+
+
+def test_an_odd_group_parameter_is_ignored(login_client, viewer_all):
+    assert login_client(viewer_all).get("/patients/", {"group": "²"}).status_code == 200
+
+
+def test_studies_served_to_nobody_are_not_counted(login_client, viewer_all, group_a):
+    patient = PatientFactory(external_id="IPP-1", family_name="Dupré", groups=[group_a])
+    exam(patient, 1, "20240105", " CT ")
+    exam(patient, 2, "20250310", " MR ")
+    IndexedStudy.objects.filter(study_uid="1.2.3.2").update(uid_shared=True)
+
+    body = login_client(viewer_all).get("/patients/").content.decode()
+
+    assert "1 · dernier 05/01/2024 CT" in body

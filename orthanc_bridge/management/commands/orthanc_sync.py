@@ -54,14 +54,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Following Orthanc's changes every {interval:g} s.")
         reconciled = 0.0
         failing = False
+        flushed = 0.0  # uploads whose page stopped sending: written with this period too
         while not stopping:
             try:
                 close_old_connections()
+                if time.monotonic() - flushed > settings.ORTHANC_SYNC_RECONCILE_SECONDS:
+                    flush_stale()  # needs only the database, so before any call to Orthanc
+                    flushed = time.monotonic()
                 sync.follow_once()
                 answers.fill_missing(limit=FILL_PER_ROUND)
                 if time.monotonic() - reconciled > settings.ORTHANC_SYNC_RECONCILE_SECONDS:
                     sync.reconcile()
-                    flush_stale()  # uploads whose page stopped sending: their audit event
                     reconciled = time.monotonic()
                 if failing:
                     self.stdout.write("Orthanc and the database answer again.")
