@@ -137,7 +137,7 @@ class GroupForm(forms.Form):
         labels = dict(RIGHT_DEFINITIONS)
         field = self.fields["permissions"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
-        by_codename = {p.codename: p for p in field.queryset}
+        by_codename = {p.codename: p for p in (field.queryset or ())}
         field.choices = [
             (
                 area,

@@ -78,7 +78,7 @@ def field_label(object_type: str, field: str) -> str:
     for model in apps.get_models():
         if model._meta.model_name == object_type:
             try:
-                return str(model._meta.get_field(field).verbose_name)
+                return str(getattr(model._meta.get_field(field), "verbose_name", field))
             except FieldDoesNotExist:
                 break
     return field

@@ -69,7 +69,10 @@ def event_export(request: HttpRequest) -> StreamingHttpResponse:
     "field: before → after" in one cell."""
     events = _events(request)
     writer = csv.writer(_Echo(), delimiter=";")
-    labels = [str(AuditEvent._meta.get_field(name).verbose_name) for name in EXPORT_FIELDS]
+    labels = [
+        str(getattr(AuditEvent._meta.get_field(name), "verbose_name", name))
+        for name in EXPORT_FIELDS
+    ]
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(labels)

@@ -25,7 +25,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # Unordered: which rows are counted does not matter, sorting them would.
-        return self.object_list.order_by()[: self.CAP + 1].count()
+        rows: Any = self.object_list  # a QuerySet: the lists that are capped are all querysets
+        return rows.order_by()[: self.CAP + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -98,7 +98,7 @@ def study_owner(caller: Caller, study_uid: str, *, fresh: bool = False) -> Study
     two windows never add up).
     """
     key = f"dicomweb:decision:{caller.credential}:{study_uid}"
-    decision = None if fresh else cache.get(key)
+    decision: Any = None if fresh else cache.get(key)
     if decision is None:
         user = caller.user()  # an authentication failure is raised here, never cached
         try:
