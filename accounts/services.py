@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -228,9 +229,26 @@ def group_update(
     return group
 
 
+def patients_only_in(group: Group) -> list[str]:
+    """External IDs of the patients whose only care group this is: deleting the group leaves
+    them visible only to holders of "view all patients"."""
+    members = group.patients  # type: ignore[attr-defined]
+    # Counted on a query of its own: counting through the join on this group would see one.
+    return sorted(
+        members.model.objects.filter(pk__in=members.values("pk"))
+        .annotate(care_groups=Count("groups"))
+        .filter(care_groups=1)
+        .values_list("external_id", flat=True)
+    )
+
+
 @transaction.atomic
 def group_delete(*, actor: Actor, group: Group) -> None:
-    _audit_change(actor, Action.GROUP_DELETE, group, group_snapshot(group), {})
+    before = group_snapshot(group)
+    left_alone = patients_only_in(group)
+    if left_alone:  # named in the event: who must now be given another group
+        before["patients left without a care group"] = left_alone
+    _audit_change(actor, Action.GROUP_DELETE, group, before, {})
     group.delete()
 
 

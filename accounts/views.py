@@ -190,7 +190,11 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
             reverse("accounts:group-list"),
         ),
         template="accounts/group_form.html",
-        context={"group": group, "members": group.user_set.order_by("email")},
+        context={
+            "group": group,
+            "members": group.user_set.order_by("email"),
+            "patients_left_alone": services.patients_only_in(group),
+        },
     )
 
 

@@ -17,6 +17,8 @@ class AuditFilterForm(forms.Form):
     patient = forms.CharField(
         required=False, max_length=64, label=_("Patient (external ID or portal number)")
     )
+    # A patient record by its portal id only (the patient page's link to its whole trail).
+    record = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     date_from = forms.DateField(
         required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -35,6 +37,7 @@ class AuditFilterForm(forms.Form):
             "actor_id": actor.pk if actor else None,
             "action": data.get("action", ""),
             "patient": data.get("patient", ""),
+            "record": data.get("record"),
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
         }

@@ -12,6 +12,7 @@ def audit_event_list(
     actor_id: int | None = None,
     action: str = "",
     patient: str = "",
+    record: int | None = None,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     nothing: bool = False,
@@ -33,6 +34,8 @@ def audit_event_list(
         if patient.isdigit():
             match |= Q(patient_id=int(patient))
         events = events.filter(match)
+    if record is not None:
+        events = events.filter(patient_id=record)
     if date_from is not None:
         events = events.filter(at__date__gte=date_from)
     if date_to is not None:

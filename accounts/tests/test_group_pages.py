@@ -59,3 +59,23 @@ def test_the_user_list_shows_the_last_login(login_client, manager, member_a):
 
     assert "Dernière connexion" in body
     assert "jamais" in body  # member_a never logged in
+
+
+def test_deleting_a_group_names_the_patients_it_would_leave_without_a_care_group(
+    login_client, manager
+):
+    from patients.tests.factories import PatientFactory
+
+    radiology = GroupFactory(name="Radiologie")
+    other = GroupFactory(name="Cardiologie")
+    PatientFactory(external_id="ALONE-1", groups=[radiology])
+    PatientFactory(external_id="SHARED-1", groups=[radiology, other])
+    client = login_client(manager)
+
+    page = client.get(f"/accounts/groups/{radiology.pk}/").content.decode()
+    client.post(f"/accounts/groups/{radiology.pk}/delete/", {"confirm": "yes"})
+
+    warning = page[page.index('role="alert"') :].split("</p>")[0]
+    assert "ALONE-1" in warning and "SHARED-1" not in warning
+    event = AuditEvent.objects.get(action="group.delete")
+    assert event.changes["patients left without a care group"] == [["ALONE-1"], None]

@@ -278,3 +278,15 @@ def test_only_study_labels_have_their_dates_localized(login_client, admin):
 
     assert "MARTIN Paul (2024-03-10)" in body  # an identifier, kept as it is
     assert "Scanner, 10/03/2024" in body
+
+
+def test_the_record_filter_is_the_patient_record_only(login_client, admin, trail):
+    twin = patient_services.patient_create(
+        actor=admin, external_id=str(trail.pk), family_name="Homonyme", groups=[]
+    )  # an external ID equal to the first record's portal id
+
+    body = login_client(admin).get("/audit/", {"record": trail.pk}).content.decode()
+
+    table = body.split("<tbody>")[1]
+    assert "Homonyme" not in table and twin.pk != trail.pk
+    assert "P1" in table
