@@ -12,9 +12,10 @@ import argparse
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from orthanc_bridge.viewer.install import ViewerInstallError, npm_unpack
 
 AXE_VERSION = "4.10.3"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "var" / "axe"
@@ -28,21 +29,10 @@ def install(directory: Path = DEFAULT_DIR) -> Path:
     target = script_path(directory)
     if target.exists():
         return target
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is missing. Install it: sudo apt-get install npm")
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
-        subprocess.run(  # noqa: S603 - fixed package name and pinned version
-            [npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", tmp, "--silent"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (archive,) = Path(tmp).glob("*.tgz")
-        with tarfile.open(archive) as tar:
-            member = tar.getmember("package/axe.min.js")
-            tar.extractall(tmp, members=[member], filter="data")
-        shutil.move(str(Path(tmp) / "package" / "axe.min.js"), target)
+        script = npm_unpack(f"axe-core@{AXE_VERSION}", Path(tmp), "package/axe.min.js")
+        shutil.move(str(script), target)
     return target
 
 
@@ -52,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         path = install(Path(args.dir))
-    except (RuntimeError, subprocess.CalledProcessError) as exc:
+    except (ViewerInstallError, subprocess.CalledProcessError) as exc:
         print(f"axe-core: {exc}", file=sys.stderr)
         return 1
     print(f"axe-core {AXE_VERSION}: {path}", file=sys.stderr)

@@ -165,6 +165,13 @@ class Stack:
             env={**self.environment(), **env},
         )  # fmt: skip
 
+    def restart_nginx(self, bytes_via: str) -> None:
+        """Nginx again with DICOMWEB_BYTES_VIA=``bytes_via`` (and ``nginx_extra``)."""
+        self.nginx.stop()
+        self.bytes_via = bytes_via
+        self.nginx.values = self.nginx_values()
+        self.nginx.start(self.https_port, self.nginx_extra)
+
     def nginx_values(self) -> dict[str, str]:
         www = self.directory / "www"
         www.mkdir(parents=True, exist_ok=True)

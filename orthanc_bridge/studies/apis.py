@@ -12,7 +12,7 @@ from orthanc_bridge.studies import selectors
 from orthanc_bridge.studies.forms import WorklistFilterForm
 from orthanc_bridge.studies.serializers import StudyOutput, WorklistRowOutput
 from patients.access import patient_for_images
-from web.api.pagination import capped_paginated
+from web.api.pagination import paginated
 
 
 class PatientStudiesApi(APIView):
@@ -59,4 +59,4 @@ class StudyListApi(APIView):
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
         studies = selectors.worklist(studies=visible_studies(user=request.user), **form.filters())
-        return capped_paginated(request, self, studies, WorklistRowOutput)
+        return paginated(request, self, studies, WorklistRowOutput, capped=True)

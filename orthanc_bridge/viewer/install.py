@@ -65,6 +65,25 @@ def check(dist: Path, base: str = BASE) -> None:
         raise ViewerInstallError(f"bundles still load chunks from /: {', '.join(left)}")
 
 
+def npm_unpack(spec: str, into: Path, prefix: str) -> Path:
+    """``npm pack`` the pinned package ``spec`` and extract the members under ``prefix``
+    (e.g. ``package/dist/``) into ``into``; the path of ``prefix`` there. Raises
+    ViewerInstallError without npm, CalledProcessError when npm fails."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ViewerInstallError("npm is missing. Install it: sudo apt-get install npm")
+    subprocess.run(  # noqa: S603 - a fixed package name and a pinned version
+        [npm, "pack", spec, "--pack-destination", str(into), "--silent"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    (archive,) = into.glob("*.tgz")
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+        tar.extractall(into, members=members, filter="data")
+    return into / prefix
+
+
 def install(target: Path, version: str = OHIF_VERSION) -> Path:
     """Install once per version; later calls only check. Returns the dist folder."""
     dist = target / "dist"
@@ -72,21 +91,9 @@ def install(target: Path, version: str = OHIF_VERSION) -> Path:
     if stamp.exists():
         check(dist)
         return dist
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ViewerInstallError("npm is missing. Install it: sudo apt-get install npm")
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target) as tmp:
-        subprocess.run(  # noqa: S603 - fixed package name and pinned version
-            [npm, "pack", f"@ohif/app@{version}", "--pack-destination", tmp, "--silent"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (archive,) = Path(tmp).glob("*.tgz")
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers() if m.name.startswith("package/dist/")]
-            tar.extractall(tmp, members=members, filter="data")
-        new_dist = Path(tmp) / "package" / "dist"
+        new_dist = npm_unpack(f"@ohif/app@{version}", Path(tmp), "package/dist/")
         rebase(new_dist)
         check(new_dist)
         if dist.exists():

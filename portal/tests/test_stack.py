@@ -89,10 +89,7 @@ def stack():
 def bytes_via(request, stack):
     """The stack's Nginx restarted with DICOMWEB_BYTES_VIA=<param> (only when it changes)."""
     if stack.bytes_via != request.param:
-        stack.nginx.stop()
-        stack.bytes_via = request.param
-        stack.nginx.values = stack.nginx_values()
-        stack.nginx.start(stack.https_port)
+        stack.restart_nginx(request.param)
     return request.param
 
 

@@ -20,9 +20,12 @@ class PortalPagination(PageNumberPagination):
     max_page_size = 100
 
 
-def paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
-    """The page of ``rows`` the request asks for, serialized, with count and links."""
-    paginator = PortalPagination()
+def paginated(
+    request: Request, view: APIView, rows: Any, serializer: Any, *, capped: bool = False
+) -> Response:
+    """The page of ``rows`` the request asks for, serialized, with count and links; ``capped``:
+    counted up to web.lists.CappedPaginator.CAP (lists that grow with the archive)."""
+    paginator = CappedPagination() if capped else PortalPagination()
     page: Any = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
@@ -32,9 +35,3 @@ class CappedPagination(PortalPagination):
     + 1 (a count of 10001 means "more than 10000: narrow the search")."""
 
     django_paginator_class = CappedPaginator
-
-
-def capped_paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
-    paginator = CappedPagination()
-    page: Any = paginator.paginate_queryset(rows, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)

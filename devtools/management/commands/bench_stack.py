@@ -102,18 +102,11 @@ class Command(BaseCommand):
                 key=stack.nginx.values["NGINX_CERT_KEY"],
                 authorization=stack.orthanc.authorization,
             )
-            self._restart_nginx(stack, "nginx")
+            stack.restart_nginx("nginx")
             self._run(stack, seed_port, instances)
         finally:
             stack.stop()
             shutil.rmtree(directory, ignore_errors=True)
-
-    @staticmethod
-    def _restart_nginx(stack: Stack, bytes_via: str) -> None:
-        stack.nginx.stop()
-        stack.bytes_via = bytes_via
-        stack.nginx.values = stack.nginx_values()
-        stack.nginx.start(stack.https_port, stack.nginx_extra)
 
     def _run(self, stack: Stack, seed_port: int, count: int) -> None:
         context = ssl.create_default_context(cafile=stack.directory / "tls" / "cert.pem")
@@ -131,7 +124,7 @@ class Command(BaseCommand):
         # Each path is measured in turn with the seed's, round after round, so both see the
         # same moment of this shared machine.
         seed_a, through_nginx = self._measure([seed, stack_endpoint], study, uid)
-        self._restart_nginx(stack, "django")
+        stack.restart_nginx("django")
         seed_b, through_django = self._measure([seed, stack_endpoint], study, uid)
         self._report(
             {"seed": seed_a, "stack": through_nginx, "seed2": seed_b, "django": through_django},
