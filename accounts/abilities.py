@@ -18,6 +18,8 @@ ABILITIES: dict[str, tuple[str, ...]] = {
     "delete_patient": (rights.DELETE_PATIENT,),
     "view_images": (rights.VIEW_IMAGES,),
     "upload_dicom": (rights.UPLOAD_DICOM,),
+    "share_images": (rights.SHARE_IMAGES,),
+    "list_share_links": (rights.SHARE_IMAGES, rights.VIEW_AUDIT_LOG),
     "manage_users": (rights.MANAGE_USERS,),
     "view_audit_log": (rights.VIEW_AUDIT_LOG,),
 }

@@ -18,6 +18,7 @@ CHANGE_PATIENT = "accounts.change_patient"
 DELETE_PATIENT = "accounts.delete_patient"
 VIEW_IMAGES = "accounts.view_images"
 UPLOAD_DICOM = "accounts.upload_dicom"
+SHARE_IMAGES = "accounts.share_images"
 MANAGE_USERS = "accounts.manage_users"
 VIEW_AUDIT_LOG = "accounts.view_audit_log"
 
@@ -30,6 +31,7 @@ RIGHT_DEFINITIONS: list[tuple[str, str | Promise]] = [
     ("delete_patient", _("Delete patients")),
     ("view_images", _("View images")),
     ("upload_dicom", _("Upload DICOM files")),
+    ("share_images", _("Share images by link")),
     ("manage_users", _("Manage users and groups")),
     ("view_audit_log", _("View the audit log")),
 ]
@@ -48,6 +50,7 @@ RIGHT_AREAS: list[tuple[str | Promise, list[tuple[str, str | Promise]]]] = [
     (_("Images"), [
         ("view_images", _("open studies in the viewer, see thumbnails, download zips")),
         ("upload_dicom", _("send DICOM files for a patient (page, API, STOW-RS)")),
+        ("share_images", _("give someone without an account a time-limited link to one study")),
     ]),
     (_("Administration"), [
         ("manage_users", _("create and change users and groups, reset passwords")),

@@ -21,6 +21,11 @@ class Action(models.TextChoices):
     STUDY_DOWNLOAD = "study.download", _("Study downloaded")
     IMAGES_VIEW = "images.view", _("Images viewed")
     DICOM_STOW = "dicom.stow", _("DICOM stored by DICOMweb")
+    SHARE_CREATE = "share.create", _("Share link created")
+    SHARE_REVOKE = "share.revoke", _("Share link revoked")
+    SHARE_OPEN = "share.open", _("Share link opened")
+    SHARE_VIEW = "share.view", _("Images viewed through a share link")
+    SHARE_DOWNLOAD = "share.download", _("Study downloaded through a share link")
     LOGIN = "user.login", _("Logged in")
     LOGIN_FAILED = "user.login_failed", _("Login failed")
 
@@ -52,6 +57,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.object_repr}"
 
+    def actor_label(self) -> str:
+        """Who did it: the user, the visitor holding a share link, or "—" (the system)."""
+        if self.actor_email:
+            return self.actor_email
+        if self.object_type == "sharelink":
+            return _("visitor with link #%(link)s") % {"link": self.object_id}
+        return "—"
+
     def change_lines(self) -> list[tuple[str, str, str]]:
         """``(field, before, after)`` for display, lists joined, empty values left out."""
 
@@ -72,9 +85,19 @@ class AuditEvent(models.Model):
         return lines
 
 
+# What events write besides model fields (who opened a share link, from where).
+EXTRA_FIELD_LABELS = {
+    "address": _("address"),
+    "user_agent": _("browser"),
+    "study": _("study"),
+}
+
+
 def field_label(object_type: str, field: str) -> str:
     """A changed field by its name in the active language (the model's verbose name), or as
     stored when the model or the field is gone."""
+    if field in EXTRA_FIELD_LABELS:
+        return str(EXTRA_FIELD_LABELS[field])
     for model in apps.get_models():
         if model._meta.model_name == object_type:
             try:

@@ -31,10 +31,11 @@ NO_IMAGES = gettext_lazy("Viewing images needs the 'view images' right.")
 @dataclass(frozen=True)
 class StudyOwner:
     """The patient a study belongs to, as kept in the DICOMweb decision cache (shaped like a
-    patient for audit_record)."""
+    patient for audit_record); ``share_id`` names the share link that granted it, if one did."""
 
     pk: int
     external_id: str
+    share_id: int | None = None
 
 
 def require_image_viewer(*, user) -> None:

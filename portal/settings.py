@@ -375,6 +375,16 @@ QIDO_MAX_RESULTS = env_int("QIDO_MAX_RESULTS", 1000)
 # group takes effect within this bound).
 DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)
 
+# --- Share links ------------------------------------------------------------------------------
+# A link's lifetime is chosen between 1 hour and this bound; revoking or expiring one stops new
+# image requests within DICOMWEB_DECISION_SECONDS (orthanc_bridge.shares).
+SHARE_LINK_MAX_HOURS = env_int("SHARE_LINK_MAX_HOURS", 30 * 24)
+SHARE_LINK_DEFAULT_HOURS = env_int("SHARE_LINK_DEFAULT_HOURS", 7 * 24)
+# Unknown, expired or revoked links opened from one address before it is refused any lookup for
+# the rest of the window.
+SHARE_LOOKUP_FAILURES_MAX = env_int("SHARE_LOOKUP_FAILURES_MAX", 20)
+SHARE_LOOKUP_WINDOW_SECONDS = env_int("SHARE_LOOKUP_WINDOW_SECONDS", 600)
+
 # The OHIF viewer's files, installed by `python -m orthanc_bridge.viewer.install`.
 OHIF_DIST_DIR = Path(env_str("OHIF_DIST_DIR", str(VAR_DIR / "ohif" / "dist")))
 

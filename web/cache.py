@@ -59,6 +59,7 @@ class DegradingRedisCache(RedisCache):
     set = _degrading(RedisCache.set, lambda *args, **kwargs: None)
     set_many = _degrading(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
     add = _degrading(RedisCache.add, lambda *args, **kwargs: True)
+    incr = _degrading(RedisCache.incr, lambda *args, **kwargs: 0)
     touch = _degrading(RedisCache.touch, lambda *args, **kwargs: False)
     delete = _degrading(RedisCache.delete, lambda *args, **kwargs: False)
     delete_many = _degrading(RedisCache.delete_many, lambda *args, **kwargs: None)

@@ -1,6 +1,10 @@
 """Who makes a DICOMweb request, and may they: identity and cached access decisions.
 
-Callers are identified by ``Authorization: Bearer <access token>`` or the session cookie.
+Callers are identified by ``Authorization: Bearer <access token>``, the session cookie, or the
+share links this browser opened (orthanc_bridge.shares.visitors). A link grants its one study,
+read-only, to anyone holding it: searches list that study, anything under it is served; any
+other study, and every write, is refused to a visitor as to an anonymous client (401). A logged-in
+user who opened a link gets its study besides their own. An API token never carries links.
 A study's decision (orthanc_bridge.access.study_for_viewing) is cached per (credential, study)
 for
 DICOMWEB_DECISION_SECONDS together with the patient it found, so a viewer's hundreds of frame
@@ -16,17 +20,34 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from orthanc_bridge.access import StudyOwner, study_for_viewing
-from web.errors import Forbidden, NotAuthenticated, PortalError
+from accounts import rights
+from accounts.services import client_ip
+from orthanc_bridge.access import (
+    StudyOwner,
+    require_image_viewer,
+    study_for_viewing,
+    visible_studies,
+)
+from orthanc_bridge.index.models import IndexedStudy
+from orthanc_bridge.shares.access import share_owner
+from orthanc_bridge.shares.models import ShareLink
+from orthanc_bridge.shares.selectors import shared_studies
+from orthanc_bridge.shares.services import share_viewed_record
+from orthanc_bridge.shares.visitors import visitor_shares
+from orthanc_bridge.studies.services import images_viewed_record
+from web.errors import Forbidden, NotAuthenticated, NotFound, PortalError
 
 LOGIN_HINT = {"WWW-Authenticate": 'Bearer realm="dicom-web"'}
+LOGIN_FIRST = gettext_lazy("Log in, or send Authorization: Bearer <token>.")
 
 
 class TokenInvalid(NotAuthenticated):
@@ -34,11 +55,18 @@ class TokenInvalid(NotAuthenticated):
 
 
 class Caller:
-    """Who makes the request. The user row is read only when it is needed (a decision not in
-    the cache, an audit event to write)."""
+    """Who makes the request: a user (``user_id``), the holder of share links (``shares``), or
+    both. The user row is read only when it is needed (a decision not in the cache, an audit
+    event to write)."""
 
     def __init__(
-        self, user_id: int, *, credential: str, token: Any = None, user: Any = None
+        self,
+        user_id: int | None,
+        *,
+        credential: str,
+        token: Any = None,
+        user: Any = None,
+        shares: tuple[ShareLink, ...] = (),
     ) -> None:
         self.user_id = user_id
         # What decisions are cached under: this token (its jti) or this session, never the user
@@ -46,13 +74,20 @@ class Caller:
         self.credential = credential
         self.token = token
         self._user = user
+        self.shares = shares
 
     @property
     def by_token(self) -> bool:
         return self.token is not None
 
+    def share_for(self, study_uid: str) -> ShareLink | None:
+        return next((share for share in self.shares if share.study_uid == study_uid), None)
+
     def user(self) -> Any:
-        """The caller's user, checked as DRF would (a deleted or inactive user is refused)."""
+        """The caller's user, checked as DRF would (a deleted or inactive user is refused); a
+        visitor with share links only is refused as any anonymous client is."""
+        if self.user_id is None:
+            raise NotAuthenticated(LOGIN_FIRST, headers=LOGIN_HINT)
         if self._user is None:
             try:
                 self._user = JWTAuthentication().get_user(self.token)
@@ -69,7 +104,8 @@ def _drf_detail(exc: Exception) -> str:
 
 
 def identify(request: HttpRequest) -> Caller:
-    """Bearer access token, else the session; NotAuthenticated for anyone else."""
+    """Bearer access token, else the session and the share links opened in this browser;
+    NotAuthenticated for anyone else."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         try:
@@ -81,16 +117,73 @@ def identify(request: HttpRequest) -> Caller:
         jti = str(token.get(api_settings.JTI_CLAIM, ""))
         return Caller(user_id, credential=f"token:{jti}", token=token)
     user = getattr(request, "user", AnonymousUser())
-    if not user.is_authenticated:
-        raise NotAuthenticated(
-            _("Log in, or send Authorization: Bearer <token>."), headers=LOGIN_HINT
-        )
-    session = hashlib.sha256((request.session.session_key or "").encode()).hexdigest()[:32]
-    return Caller(int(str(user.pk)), credential=f"session:{session}", user=user)
+    shares = tuple(visitor_shares(request))
+    links = f"links:{','.join(sorted(str(share.pk) for share in shares))}" if shares else ""
+    if user.is_authenticated:
+        session = hashlib.sha256((request.session.session_key or "").encode()).hexdigest()[:32]
+        credential = "|".join(part for part in (f"session:{session}", links) if part)
+        return Caller(int(str(user.pk)), credential=credential, user=user, shares=shares)
+    if shares:
+        return Caller(None, credential=links, shares=shares)
+    raise NotAuthenticated(LOGIN_FIRST, headers=LOGIN_HINT)
+
+
+def searchable_studies(caller: Caller) -> QuerySet[IndexedStudy]:
+    """The studies a caller's searches may list: the user's (with "view images"), and those of
+    their share links."""
+    if not caller.shares:
+        user = caller.user()
+        require_image_viewer(user=user)
+        return visible_studies(user=user)
+    shared = shared_studies(caller.shares)
+    if caller.user_id is None:
+        return shared
+    user = caller.user()
+    return visible_studies(user=user) | shared if user.has_perm(rights.VIEW_IMAGES) else shared
 
 
 def study_owner(caller: Caller, study_uid: str, *, fresh: bool = False) -> StudyOwner:
-    """The patient of the study if the caller may view it; the cached refusal raised again.
+    """The patient of the study if the caller may view it, by their own rights or by a share
+    link they hold; the refusal raised otherwise (a visitor's as an anonymous client's)."""
+    share = caller.share_for(study_uid)
+    if caller.user_id is not None:
+        try:
+            return _user_decision(caller, study_uid, fresh=fresh)
+        except (Forbidden, NotFound):
+            if share is None:
+                raise
+    if share is None:
+        raise NotAuthenticated(LOGIN_FIRST, headers=LOGIN_HINT)
+    key = f"dicomweb:share-decision:{share.pk}:{study_uid}"
+    decision: Any = None if fresh else cache.get(key)
+    if decision is None:
+        owner = share_owner(share)  # the study no longer the link's patient's: nothing opens
+        decision = (owner.pk, owner.external_id)
+        cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
+    return StudyOwner(pk=decision[0], external_id=decision[1], share_id=share.pk)
+
+
+def view_record(request: HttpRequest, caller: Caller, study_uid: str, owner: StudyOwner) -> None:
+    """The audit event of images viewed: by the user, or through the share link that granted
+    the study (with the visitor's address and browser); at most one per 10 minutes."""
+    if owner.share_id is None:
+        images_viewed_record(
+            user_id=int(caller.user_id or 0),
+            load_user=caller.user,
+            study_uid=study_uid,
+            owner=owner,
+        )
+        return
+    share_viewed_record(
+        owner=owner,
+        study_uid=study_uid,
+        address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+
+
+def _user_decision(caller: Caller, study_uid: str, *, fresh: bool) -> StudyOwner:
+    """The user's own decision, cached per credential and study.
 
     Only decisions about an existing study are cached (allowed, forbidden, conflict): a caller
     who cannot be authenticated, or a study not found, is asked afresh on every request.

@@ -16,7 +16,8 @@ request to Orthanc itself. The answer:
   (dicomweb.proxy), which answers exactly as it does without Nginx — 401 with
   ``WWW-Authenticate``, 403, the 404 of a hidden study, 503 — and records nothing twice.
 
-"Images viewed" is recorded here, once per user, study and 10 minutes, as the view does.
+A share link's decision is kept until the link expires at the latest. "Images viewed" is
+recorded here, once per user (or link and address), study and 10 minutes, as the view does.
 Nginx refuses ``/internal/`` from outside; what this endpoint tells is only what the caller's
 own credential may do.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -32,7 +34,6 @@ from orthanc_bridge.client import literal_query
 from orthanc_bridge.dicomweb import access
 from orthanc_bridge.dicomweb.proxy import resolve
 from orthanc_bridge.dicomweb.upstream import upstream_params
-from orthanc_bridge.studies.services import images_viewed_record
 from web.errors import PortalError
 
 PREFIX = "/dicom-web/"
@@ -52,13 +53,15 @@ def wado_decision(request: HttpRequest) -> HttpResponse:
             return _not_by_nginx()
         caller = access.identify(request)
         owner = access.study_owner(caller, route.study_uid, fresh=True)
-        images_viewed_record(
-            user_id=caller.user_id, load_user=caller.user, study_uid=route.study_uid, owner=owner
-        )
+        access.view_record(request, caller, route.study_uid, owner)
     except PortalError:
         return _not_by_nginx()
     response = HttpResponse(status=204)
-    response["X-Accel-Expires"] = str(settings.DICOMWEB_DECISION_SECONDS)
+    keep = settings.DICOMWEB_DECISION_SECONDS
+    share = caller.share_for(route.study_uid) if owner.share_id else None
+    if share is not None:  # never kept past the link's expiry
+        keep = max(0, min(keep, int((share.expires_at - timezone.now()).total_seconds())))
+    response["X-Accel-Expires"] = str(keep)
     orthanc_query = literal_query(upstream_params(QueryDict(query)))
     response["X-Orthanc-Query"] = f"?{orthanc_query}" if orthanc_query else ""
     return response

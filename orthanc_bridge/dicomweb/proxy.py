@@ -5,7 +5,7 @@ OHIF (same origin, session cookie) and REST clients (``Authorization: Bearer``) 
 patients' visibility rule:
 
 - QIDO is answered from the study index, restricted to the studies of the patients the user
-  sees (dicomweb.qido).
+  sees, or of the share links the browser opened (dicomweb.qido, dicomweb.access).
 - Anything under ``/studies/{uid}`` needs that study's patient to be visible; otherwise 404.
 - STOW-RS runs the ingest pipeline's safety check on every instance (dicomweb.stow).
 
@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
-from orthanc_bridge.access import require_image_viewer
 from orthanc_bridge.client import UnsafePath, get_client
 from orthanc_bridge.dicom_checks import UID_MAX_LENGTH, UID_PATTERN
 from orthanc_bridge.dicomweb import access
@@ -42,7 +41,6 @@ from orthanc_bridge.dicomweb.upstream import (
     upstream_headers,
     upstream_params,
 )
-from orthanc_bridge.studies.services import images_viewed_record
 from orthanc_bridge.studies.thumbnails import thumbnail_response
 from web.errors import MethodNotAllowed, NotFound
 
@@ -133,13 +131,10 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
         # The study may not exist yet: each stored instance is checked on its own.
         return stow(request, user, route.study_uid)
     if route.kind.startswith("qido-"):
-        user = caller.user()
-        require_image_viewer(user=user)
-        return qido(request, route.kind.removeprefix("qido-"), user)
+        studies = access.searchable_studies(caller)
+        return qido(request, route.kind.removeprefix("qido-"), studies)
     owner = access.study_owner(caller, route.study_uid)
-    images_viewed_record(
-        user_id=caller.user_id, load_user=caller.user, study_uid=route.study_uid, owner=owner
-    )
+    access.view_record(request, caller, route.study_uid, owner)
     if route.kind == "thumbnail":
         return thumbnail_response(route.upstream_path)
     try:

@@ -19,14 +19,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from orthanc_bridge.access import visible_studies
 from orthanc_bridge.client import deadline_in, get_client
 from orthanc_bridge.dicom_checks import is_uid
 from orthanc_bridge.dicomweb.upstream import orthanc_refusal, upstream_headers
@@ -63,9 +61,10 @@ class Search:
     names_a_study: bool = False
 
 
-def qido(request: HttpRequest, level: str, user: Any) -> HttpResponse:
+def qido(request: HttpRequest, level: str, studies: QuerySet[IndexedStudy]) -> HttpResponse:
+    """A search among ``studies`` (what the caller may list: dicomweb.access)."""
     _require_json_answer(request)
-    search = _search(request, level, user)
+    search = _search(request, level, studies)
     ordered = search.studies.order_by("-study_date", "-study_time", "-id")
     deadline = deadline_in(settings.ORTHANC_TIMEOUT_SECONDS)  # one bound for the whole search
     headers = {
@@ -119,7 +118,7 @@ def _page(search: Search) -> slice:
     return slice(search.offset, search.offset + search.limit + 1)
 
 
-def _search(request: HttpRequest, level: str, user: Any) -> Search:
+def _search(request: HttpRequest, level: str, studies: QuerySet[IndexedStudy]) -> Search:
     try:
         offset = max(0, int(request.GET.get("offset", 0)))
         limit_given = "limit" in request.GET
@@ -130,7 +129,6 @@ def _search(request: HttpRequest, level: str, user: Any) -> Search:
         raise BadRequest(_("offset is too large."), code="invalid")
     limit = max(0, min(limit, settings.QIDO_MAX_RESULTS))
     fuzzy = request.GET.get("fuzzymatching", "").lower() == "true"
-    studies = visible_studies(user=user)
     search = Search(level, offset, limit, limit_given, studies)
     for key, values in request.GET.lists():
         if key in ("limit", "offset", "fuzzymatching"):

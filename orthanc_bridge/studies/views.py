@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +21,9 @@ from orthanc_bridge.access import (
 )
 from orthanc_bridge.client import OrthancError, OrthancUnavailable, get_client
 from orthanc_bridge.dicom_checks import UID_MAX_LENGTH
+from orthanc_bridge.shares.selectors import study_links
 from orthanc_bridge.studies import selectors, services
+from orthanc_bridge.studies.archives import archive_response
 from orthanc_bridge.studies.forms import WorklistFilterForm
 from patients.access import patient_for_images
 from web.errors import NotFound
@@ -45,6 +47,9 @@ def patient_studies(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"patient": patient, "studies": None, "unavailable": False}
     try:
         context["studies"] = selectors.study_list(patient=patient)
+        links = study_links(user=request.user, patient=patient)
+        for study in context["studies"]:
+            study["share_links"] = links.get(study["study_instance_uid"], [])
         uids = [s["study_instance_uid"] for s in context["studies"]]
         context["all_studies_url"] = selectors.viewer_url(",".join(uids)) if len(uids) > 1 else ""
     except OrthancUnavailable as exc:
@@ -78,18 +83,13 @@ def study_archive(request: HttpRequest, pk: int, study_id: str) -> HttpResponseB
     """The study as a zip, streamed; Orthanc being down is the 503 page (web.errors)."""
     patient = patient_for_images(user=request.user, pk=pk)
     study = selectors.study_get(patient=patient, study_id=study_id)
-    chunks = get_client().study_archive(study["id"])
-    first = next(chunks, b"")  # fail here, with a page, if Orthanc is down
-    services.study_download_record(actor=request.user, patient=patient, study=study)
-
-    def body():
-        yield first
-        yield from chunks
-
-    response = StreamingHttpResponse(body(), content_type="application/zip")
-    name = f"{patient.external_id}-{study['study_date'] or 'study'}.zip".replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return archive_response(
+        orthanc_study_id=study["id"],
+        filename=f"{patient.external_id}-{study['study_date'] or 'study'}.zip",
+        record=lambda: services.study_download_record(
+            actor=request.user, patient=patient, study=study
+        ),
+    )
 
 
 @login_required

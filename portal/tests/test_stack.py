@@ -12,125 +12,20 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
-from devtools.dicom_samples import demo_study
 from devtools.local_server import free_port
-from devtools.stack import Stack
 from orthanc_bridge.tests.test_dicomweb import EXPECTED, endpoints
 from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
-
-ADMIN = ("admin@imagine.fr", "Admin123!")
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "Radio-Password-42"
-PEOPLE = """
-import json
-from django.contrib.auth.models import Group, Permission
-from accounts.models import User
-from patients.models import Patient
-
-def group(name, codenames):
-    g, _ = Group.objects.get_or_create(name=name)
-    g.permissions.set(Permission.objects.filter(content_type__app_label="accounts",
-                                                codename__in=codenames))
-    return g
-
-def user(email, groups):
-    u = User.objects.filter(email=email).first() or User.objects.create_user(email, "@PASSWORD@")
-    u.groups.set(groups)
-    return u
-
-radio = group("Radiologie", ["view_group_patients", "view_images", "upload_dicom"])
-secretariat = group("Secrétariat", ["view_group_patients"])
-user("radio@hopital.example", [radio])
-user("secretariat@hopital.example", [secretariat])
-poc = Patient.objects.get(external_id="@POC@")
-poc.groups.add(secretariat)
-other, _ = Patient.objects.get_or_create(external_id="RADIO-9", defaults={"family_name": "Petit"})
-other.groups.set([radio])
-print(json.dumps({"poc": poc.pk, "other": other.pk}))
-""".replace("@PASSWORD@", PASSWORD).replace("@POC@", DEMO_PATIENT_EXTERNAL_ID)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    # Not under pytest's private temporary folder: PostgreSQL runs as its own user.
-    directory = Path(tempfile.mkdtemp(prefix="preview-dicom-stack-"))
-    directory.chmod(0o711)
-    stack = Stack(
-        directory,
-        https_port=free_port(),
-        http_port=free_port(),
-        dicom_port=free_port(),
-        log=False,
-    )
-    try:  # whatever fails after the start, nothing is left running
-        stack.start()
-        stack.patients = json.loads(stack.manage("shell", "-c", PEOPLE).stdout.splitlines()[-1])
-        yield stack
-    finally:
-        stack.stop()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture(params=["nginx", "django"])
-def bytes_via(request, stack):
-    """The stack's Nginx restarted with DICOMWEB_BYTES_VIA=<param> (only when it changes)."""
-    if stack.bytes_via != request.param:
-        stack.restart_nginx(request.param)
-    return request.param
-
-
-class Client(requests.Session):
-    """HTTPS to the stack, its self-signed certificate trusted (it names 127.0.0.1), every call
-    bounded in time."""
-
-    def __init__(self, stack) -> None:
-        super().__init__()
-        self.trust_env = False  # REQUESTS_CA_BUNDLE would replace the certificate below
-        self.verify = str(stack.directory / "tls" / "cert.pem")
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", 60)
-        return super().request(*args, **kwargs)
-
-
-def session(stack) -> Client:
-    return Client(stack)
-
-
-def token(stack, email: str, password: str) -> dict[str, str]:
-    answer = session(stack).post(
-        f"{stack.url}/api/auth/login", json={"email": email, "password": password}
-    )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access']}"}
-
-
-@pytest.fixture(scope="module")
-def uploaded(stack):
-    """A study uploaded through Nginx with the API, for the demo patient."""
-    study = demo_study(patient_id=DEMO_PATIENT_EXTERNAL_ID, ct_count=3, mr_count=0)
-    answer = session(stack).post(
-        f"{stack.url}/api/patients/{stack.patients['poc']}/dicom",
-        files=[("files", (i.filename, i.content, "application/dicom")) for i in study],
-        headers=token(stack, *ADMIN),
-    )
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["stored"] == 3
-    return study
+from portal.tests.stack_client import ADMIN, PASSWORD, ROOT, session, token
 
 
 def gunicorn_log(stack, since: dict | None = None) -> dict[str, str]:

@@ -16,3 +16,20 @@ function focusFirstError(root) {
 }
 document.addEventListener("htmx:afterSettle", () => focusFirstError(document));
 document.addEventListener("DOMContentLoaded", () => focusFirstError(document));
+// A <button data-copy="#field"> copies that field's text (the share link shown once).
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  try {
+    await navigator.clipboard.writeText(field.value);
+  } catch (error) {
+    document.execCommand("copy"); // an http:// page has no clipboard API
+  }
+  button.textContent = button.dataset.copied || button.textContent;
+});
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches("[data-select-on-focus]")) event.target.select();
+});

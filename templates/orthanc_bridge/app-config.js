@@ -13,6 +13,35 @@ window.config = {
   // studies the portal found, since its searches are wildcard-, case- and accent-aware).
   // No onboarding tour over the first image: staff open one study at a time, from the portal.
   customizationService: [{ 'workList.variant': { $set: 'legacy' } }, { 'ohif.tours': { $set: [] } }],
+{% if visitor %}
+  // A visitor holding a share link: no way back into the portal (they have no account), but a
+  // banner naming the portal and when the link ends, and the zip when the link allows it.
+  whiteLabeling: {
+    createLogoComponentFn: function (React) {
+      var shared = JSON.parse('{{ shared_json|escapejs }}');
+      var uids = new URLSearchParams(window.location.search).get('StudyInstanceUIDs') || '';
+      var link = shared[uids.split(',')[0]] || shared[Object.keys(shared)[0]] || {};
+      var text = '{{ _("Preview DICOM · shared link, valid until {expires}")|escapejs }}'.replace('{expires}', link.expires || '');
+      var children = [React.createElement('span', { key: 'text' }, text)];
+      if (link.zip) {
+        children.push(React.createElement(
+          'a',
+          { key: 'zip', href: link.zip, 'data-cy': 'share-download',
+            style: { marginLeft: '0.8rem', textDecoration: 'underline', color: 'inherit' } },
+          '{{ _("Download (zip)")|escapejs }}'
+        ));
+      }
+      return React.createElement(
+        'div',
+        { role: 'note', 'data-cy': 'share-banner', className: 'text-primary-light',
+          style: { display: 'inline-flex', alignItems: 'center', fontWeight: 600,
+                   whiteSpace: 'nowrap', padding: '0 0.4rem' } },
+        children
+      );
+    },
+  },
+  showStudyList: false,
+{% else %}
   // The logo is the way back: to the patient of the study shown (the portal finds it and
   // checks the user may see it), or to the portal's exams from the study list.
   whiteLabeling: {
@@ -52,6 +81,7 @@ window.config = {
     },
   },
   showStudyList: true,
+{% endif %}
   maxNumberOfWebWorkers: 3,
   showWarningMessageForCrossOrigin: false,
   showCPUFallbackMessage: true,

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orthanc_bridge.shares import access, selectors, services
+from orthanc_bridge.shares.serializers import ShareCreatedOutput, ShareInput, ShareOutput
+from web.api.input import validated_input
+from web.api.pagination import paginated
+
+
+class ShareListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["active", "all"], description="active (default)"),
+            OpenApiParameter("study_uid", str, description="Links to this study only"),
+            OpenApiParameter("page", int),
+        ],
+        responses=ShareOutput(many=True),
+        summary="List share links (mine; all of them for readers of the audit trail)",
+    )
+    def get(self, request: Request) -> Response:
+        access.require_share_lister(user=request.user)
+        links = selectors.share_list(user=request.user)
+        if request.query_params.get("status", "active") == "active":
+            links = links.active()
+        study_uid = request.query_params.get("study_uid", "")
+        if study_uid:
+            links = links.filter(study_uid=study_uid)
+        return paginated(request, self, links, ShareOutput)
+
+    @extend_schema(
+        request=ShareInput,
+        responses={201: ShareCreatedOutput},
+        summary="Share one study by a time-limited link",
+        description="`url` is returned once: only a hash of its token is kept. Needs the "
+        "'share images' right and the study's images.",
+    )
+    def post(self, request: Request) -> Response:
+        fields = validated_input(ShareInput, request)
+        owner = access.study_for_sharing(user=request.user, study_uid=fields["study_uid"])
+        share, token = services.share_create(actor=request.user, owner=owner, **fields)
+        url = request.build_absolute_uri(reverse("orthanc_bridge:share-open", args=[token]))
+        output = ShareCreatedOutput(share, context={"url": url})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class ShareDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Revoked (or already ended)")},
+        summary="Revoke a share link",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        share = access.share_for_revoking(user=request.user, pk=pk)
+        services.share_revoke(actor=request.user, share=share)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,67 @@
+"""Talking to the stack of the end-to-end tests (portal/tests/conftest.py): HTTPS clients that
+trust its certificate, tokens, and who exists in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
+
+ADMIN = ("admin@imagine.fr", "Admin123!")
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Radio-Password-42"
+PEOPLE = """
+import json
+from django.contrib.auth.models import Group, Permission
+from accounts.models import User
+from patients.models import Patient
+
+def group(name, codenames):
+    g, _ = Group.objects.get_or_create(name=name)
+    g.permissions.set(Permission.objects.filter(content_type__app_label="accounts",
+                                                codename__in=codenames))
+    return g
+
+def user(email, groups):
+    u = User.objects.filter(email=email).first() or User.objects.create_user(email, "@PASSWORD@")
+    u.groups.set(groups)
+    return u
+
+radio = group("Radiologie", ["view_group_patients", "view_images", "upload_dicom"])
+secretariat = group("Secrétariat", ["view_group_patients"])
+user("radio@hopital.example", [radio])
+user("secretariat@hopital.example", [secretariat])
+poc = Patient.objects.get(external_id="@POC@")
+poc.groups.add(secretariat)
+other, _ = Patient.objects.get_or_create(external_id="RADIO-9", defaults={"family_name": "Petit"})
+other.groups.set([radio])
+print(json.dumps({"poc": poc.pk, "other": other.pk}))
+""".replace("@PASSWORD@", PASSWORD).replace("@POC@", DEMO_PATIENT_EXTERNAL_ID)
+
+
+class Client(requests.Session):
+    """HTTPS to the stack, its self-signed certificate trusted (it names 127.0.0.1), every call
+    bounded in time."""
+
+    def __init__(self, stack) -> None:
+        super().__init__()
+        self.trust_env = False  # REQUESTS_CA_BUNDLE would replace the certificate below
+        self.verify = str(stack.directory / "tls" / "cert.pem")
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", 60)
+        return super().request(*args, **kwargs)
+
+
+def session(stack) -> Client:
+    return Client(stack)
+
+
+def token(stack, email: str, password: str) -> dict[str, str]:
+    answer = session(stack).post(
+        f"{stack.url}/api/auth/login", json={"email": email, "password": password}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access']}"}
