@@ -54,7 +54,7 @@ def app_config(request: HttpRequest) -> HttpResponse:
         {"visitor": bool(links), "shared_json": json.dumps(shared)},
         content_type="text/javascript",
     )
-    response["Cache-Control"] = "no-cache"
+    response["Cache-Control"] = "private, no-cache"  # names the visitor's links
     return response
 
 
