@@ -138,8 +138,11 @@ def test_ohif_draws_the_shared_study_for_a_visitor_with_no_session(stack, upload
         data={"email": ADMIN[0], "password": ADMIN[1], "csrfmiddlewaretoken": csrf(trail, stack)},
         headers={"Referer": f"{stack.url}/accounts/login/"},
     )
-    events = trail.get(f"{stack.url}/audit/", params={"action": "share.view"}).text
-    assert f"#{made['id']}" in events
+    events = trail.get(
+        f"{stack.url}/audit/", params={"action": "share.view"}, headers={"Accept-Language": "en"}
+    ).text
+    assert f"visitor with link #{made['id']}" in events
+    assert "HeadlessChrome" in events  # the visitor's browser, as Nginx passed it on
 
 
 def csrf(client, stack) -> str:
