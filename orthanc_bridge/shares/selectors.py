@@ -9,13 +9,15 @@ from django.db.models import Q, QuerySet
 
 from accounts import rights
 from orthanc_bridge.index.models import IndexedStudy
-from orthanc_bridge.shares.models import ShareLink
+from orthanc_bridge.shares.models import ShareLink, ShareLinkQuerySet
 from patients.models import Patient
 
 
-def share_list(*, user) -> QuerySet[ShareLink]:
+def share_list(*, user) -> ShareLinkQuerySet:
     """The links a user may list: their own; every link for readers of the audit trail."""
-    links = ShareLink.objects.select_related("patient", "created_by", "revoked_by")
+    links: ShareLinkQuerySet = ShareLink.objects.select_related(
+        "patient", "created_by", "revoked_by"
+    )
     if user.has_perm(rights.VIEW_AUDIT_LOG):
         return links
     return links.filter(created_by=user)

@@ -562,6 +562,8 @@ def test_frames_through_a_link_are_the_same_bytes_as_for_the_admin(admin, stored
 
 def parts(response) -> list[bytes]:
     """The parts of a multipart answer, without the boundary (which differs per answer)."""
-    boundary = re.search(r"boundary=\"?([^\";]+)", response["Content-Type"]).group(1)
+    match = re.search(r"boundary=\"?([^\";]+)", response["Content-Type"])
+    assert match is not None
+    boundary = match.group(1)
     body = b"".join(response.streaming_content)
     return [p for p in body.split(b"--" + boundary.encode()) if p.strip(b"-\r\n")]

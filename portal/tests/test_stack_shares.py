@@ -72,9 +72,7 @@ def test_a_link_through_nginx_opens_its_study_and_nothing_else(
     assert client.get(f"{stack.url}/api/patients").status_code == 401
 
 
-def test_revoking_stops_the_link_through_nginx_within_the_stated_bound(
-    stack, bytes_via, uploaded
-):
+def test_revoking_stops_the_link_through_nginx_within_the_stated_bound(stack, bytes_via, uploaded):
     made = share(stack, uploaded[0].study_uid)
     client = visitor(stack, made["url"])
     url, accept = endpoints(uploaded)["frames"]

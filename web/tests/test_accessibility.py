@@ -33,7 +33,8 @@ def test_no_page_has_a_serious_accessibility_violation(page, browser_login, admi
     problems = {"/accounts/login/": violations(page)}
     browser_login(admin)
     for path in PAGES:
-        page.goto(path.format(patient=content["patient"].pk))
+        response = page.goto(path.format(**content["ids"]))
+        assert response is not None and response.status == 200, path
         page.wait_for_load_state("networkidle")
         problems[path] = violations(page)
 

@@ -3,9 +3,14 @@ sideways but a table inside its own box, and the whole navigation stays reachabl
 
 from __future__ import annotations
 
-import pytest
+import datetime
 
+import pytest
+from django.utils import timezone
+
+from devtools.dicom_samples import one_instance_study
 from orthanc_bridge.index.models import IndexedStudy
+from orthanc_bridge.shares.models import ShareLink
 from patients.tests.factories import PatientFactory
 
 PHONE = {"width": 390, "height": 844}
@@ -13,16 +18,18 @@ LAPTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture
-def content(admin, admin_group, member_a):
-    """Long names and identifiers, as real data has them."""
+def content(admin, admin_group, member_a, orthanc):
+    """Long names and identifiers, as real data has them; one study of the patient is in the
+    real Orthanc (sharing it asks Orthanc whom the study belongs to)."""
     patient = PatientFactory(
         external_id="IPP-2025-000000123456",
         family_name="De La Fontaine-Saint-Exupéry",
         given_name="Marie-Hélène Joséphine",
         groups=[admin_group],
     )
+    studies = []
     for n, patient_id in enumerate((patient.external_id, "UNKNOWN-PATIENT-0000000001")):
-        IndexedStudy.objects.create(
+        study = IndexedStudy.objects.create(
             orthanc_id=f"{n:08d}-00000000-00000000-00000000-00000000",
             study_uid=f"1.2.826.0.1.3680043.8.498.1234567890123456789012345678901234{n}",
             dicom_patient_id=patient_id,
@@ -37,7 +44,23 @@ def content(admin, admin_group, member_a):
             series_count=4,
             instance_count=812,
         )
-    return {"patient": patient}
+        studies.append(study)
+    stored = one_instance_study(
+        patient_id=patient.external_id,
+        study_description="Scanner thoraco-abdomino-pelvien avec injection de produit",
+    )
+    orthanc.store_instance(stored.content)
+    ShareLink.objects.create(
+        token_hash="0" * 64,
+        study_uid=studies[0].study_uid,
+        study_repr="Scanner thoraco-abdomino-pelvien avec injection de produit, 2025-11-10",
+        patient=patient,
+        created_by=admin,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+        allow_download=True,
+        note="Dr Jean-Baptiste Poquelin-Molière, cardiologue au centre hospitalier de Pézenas",
+    )
+    return {"patient": patient, "ids": {"patient": patient.pk, "study": stored.study_uid}}
 
 
 PAGES = [
@@ -48,6 +71,8 @@ PAGES = [
     "/patients/{patient}/edit/",
     "/studies/",
     "/studies/unassigned/",
+    "/studies/{study}/share",
+    "/shares/",
     "/audit/",
     "/accounts/users/",
     "/accounts/users/new/",
@@ -64,7 +89,8 @@ def test_no_page_scrolls_sideways(size, page, browser_login, admin, content):
     browser_login(admin)
     wide = {}
     for path in PAGES:
-        page.goto(path.format(patient=content["patient"].pk))
+        response = page.goto(path.format(**content["ids"]))
+        assert response is not None and response.status == 200, path
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > size["width"]:
