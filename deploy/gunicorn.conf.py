@@ -6,6 +6,11 @@ and OHIF sends many requests at once. Every value can be set from the environmen
 
 import multiprocessing
 import os
+import re
+
+from gunicorn.glogging import Logger
+
+SHARE_TOKEN = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
 
 
 def _int(name: str, default: int) -> int:
@@ -26,6 +31,19 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 accesslog = "-"  # stdout, where the container's or the supervisor's log collection reads
+
+
+class PortalLogger(Logger):
+    """Share-link tokens never reach the access log (the portal keeps only their hash)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U"):  # the request line, the path
+            atoms[key] = SHARE_TOKEN.sub("/s/<token>", atoms.get(key) or "")
+        return atoms
+
+
+logger_class = PortalLogger
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Nginx in front sets these; only it is trusted to (TRUSTED_PROXY_COUNT does the same for Django).

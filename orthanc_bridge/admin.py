@@ -22,6 +22,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
         "allow_download", "opened_count",
     ]  # fmt: skip
     list_filter = ["allow_download", "created_at", "expires_at"]
+    list_select_related = ["patient", "created_by"]
     search_fields = ["study_uid", "patient__external_id", "patient__family_name", "note"]
     readonly_fields = [f.name for f in ShareLink._meta.fields if f.name != "token_hash"]
     exclude = ["token_hash"]

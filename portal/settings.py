@@ -378,7 +378,7 @@ DICOMWEB_DECISION_SECONDS = env_int("DICOMWEB_DECISION_SECONDS", 10)
 # --- Share links ------------------------------------------------------------------------------
 # A link's lifetime is chosen between 1 hour and this bound; revoking or expiring one stops new
 # image requests within DICOMWEB_DECISION_SECONDS (orthanc_bridge.shares).
-SHARE_LINK_MAX_HOURS = env_int("SHARE_LINK_MAX_HOURS", 30 * 24)
+SHARE_LINK_MAX_HOURS = min(env_int("SHARE_LINK_MAX_HOURS", 30 * 24), 30 * 24)  # 30 days at most
 SHARE_LINK_DEFAULT_HOURS = env_int("SHARE_LINK_DEFAULT_HOURS", 7 * 24)
 # Unknown, expired or revoked links opened from one address before it is refused any lookup for
 # the rest of the window.

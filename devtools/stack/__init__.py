@@ -203,6 +203,7 @@ class Stack:
             "NGINX_UPLOAD_TIMEOUT_SECONDS": "3600",
             "NGINX_CLIENT_MAX_BODY_SIZE": settings.get("UPLOAD_MAX_BODY_BYTES", "8589934592"),
             "NGINX_CACHE_DIR": str(self.nginx.directory / "cache"),
+            "NGINX_ACCESS_LOG": str(self.nginx.directory / "logs" / "access.log"),
             "NGINX_WWW_ROOT": str(www),
             "NGINX_DICOMWEB_BYTES_VIA": self.bytes_via,
         }

@@ -1,10 +1,10 @@
 """Who makes a DICOMweb request, and may they: identity and cached access decisions.
 
 Callers are identified by ``Authorization: Bearer <access token>``, the session cookie, or the
-share links this browser opened (orthanc_bridge.shares.visitors). A link grants its one study,
-read-only, to anyone holding it: searches list that study, anything under it is served; any
-other study, and every write, is refused to a visitor as to an anonymous client (401). A logged-in
-user who opened a link gets its study besides their own. An API token never carries links.
+share links this browser opened (orthanc_bridge.shares.visitors), for visitors without a
+session. A link grants its one study, read-only, to anyone holding it: searches list that study,
+anything under it is served; any other study, and every write, is refused to a visitor as to an
+anonymous client (401). A logged-in user, or an API token, is never granted anything by links.
 A study's decision (orthanc_bridge.access.study_for_viewing) is cached per (credential, study)
 for
 DICOMWEB_DECISION_SECONDS together with the patient it found, so a viewer's hundreds of frame
@@ -29,7 +29,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts import rights
 from accounts.services import client_ip
 from orthanc_bridge.access import (
     StudyOwner,
@@ -44,7 +43,7 @@ from orthanc_bridge.shares.selectors import shared_studies
 from orthanc_bridge.shares.services import share_viewed_record
 from orthanc_bridge.shares.visitors import visitor_shares
 from orthanc_bridge.studies.services import images_viewed_record
-from web.errors import Forbidden, NotAuthenticated, NotFound, PortalError
+from web.errors import Forbidden, NotAuthenticated, PortalError
 
 LOGIN_HINT = {"WWW-Authenticate": 'Bearer realm="dicom-web"'}
 LOGIN_FIRST = gettext_lazy("Log in, or send Authorization: Bearer <token>.")
@@ -117,41 +116,35 @@ def identify(request: HttpRequest) -> Caller:
         jti = str(token.get(api_settings.JTI_CLAIM, ""))
         return Caller(user_id, credential=f"token:{jti}", token=token)
     user = getattr(request, "user", AnonymousUser())
-    shares = tuple(visitor_shares(request))
-    links = f"links:{','.join(sorted(str(share.pk) for share in shares))}" if shares else ""
     if user.is_authenticated:
+        # Links never add to a session's rights: a link opened in a staff member's browser
+        # (sent there on purpose or not) changes nothing in what they see, or how it is audited.
         session = hashlib.sha256((request.session.session_key or "").encode()).hexdigest()[:32]
-        credential = "|".join(part for part in (f"session:{session}", links) if part)
-        return Caller(int(str(user.pk)), credential=credential, user=user, shares=shares)
+        return Caller(int(str(user.pk)), credential=f"session:{session}", user=user)
+    shares = tuple(visitor_shares(request))
     if shares:
-        return Caller(None, credential=links, shares=shares)
+        links = ",".join(sorted(str(share.pk) for share in shares))
+        return Caller(None, credential=f"links:{links}", shares=shares)
     raise NotAuthenticated(LOGIN_FIRST, headers=LOGIN_HINT)
 
 
 def searchable_studies(caller: Caller) -> QuerySet[IndexedStudy]:
-    """The studies a caller's searches may list: the user's (with "view images"), and those of
-    their share links."""
-    if not caller.shares:
-        user = caller.user()
-        require_image_viewer(user=user)
-        return visible_studies(user=user)
-    shared = shared_studies(caller.shares)
+    """The studies a caller's searches may list: the user's (with "view images"), or those of
+    a visitor's share links."""
     if caller.user_id is None:
-        return shared
+        return shared_studies(caller.shares)
     user = caller.user()
-    return visible_studies(user=user) | shared if user.has_perm(rights.VIEW_IMAGES) else shared
+    require_image_viewer(user=user)
+    return visible_studies(user=user)
 
 
 def study_owner(caller: Caller, study_uid: str, *, fresh: bool = False) -> StudyOwner:
-    """The patient of the study if the caller may view it, by their own rights or by a share
-    link they hold; the refusal raised otherwise (a visitor's as an anonymous client's)."""
-    share = caller.share_for(study_uid)
+    """The patient of the study if the caller may view it, by their own rights or, for a
+    visitor, by a share link they hold; the refusal raised otherwise (a visitor's as an
+    anonymous client's)."""
     if caller.user_id is not None:
-        try:
-            return _user_decision(caller, study_uid, fresh=fresh)
-        except (Forbidden, NotFound):
-            if share is None:
-                raise
+        return _user_decision(caller, study_uid, fresh=fresh)
+    share = caller.share_for(study_uid)
     if share is None:
         raise NotAuthenticated(LOGIN_FIRST, headers=LOGIN_HINT)
     key = f"dicomweb:share-decision:{share.pk}:{study_uid}"

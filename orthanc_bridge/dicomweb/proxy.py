@@ -132,7 +132,9 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
         return stow(request, user, route.study_uid)
     if route.kind.startswith("qido-"):
         studies = access.searchable_studies(caller)
-        return qido(request, route.kind.removeprefix("qido-"), studies)
+        # Only staff searches may make the portal look a new UID up in Orthanc.
+        level = route.kind.removeprefix("qido-")
+        return qido(request, level, studies, look_up_new_uids=caller.user_id is not None)
     owner = access.study_owner(caller, route.study_uid)
     access.view_record(request, caller, route.study_uid, owner)
     if route.kind == "thumbnail":

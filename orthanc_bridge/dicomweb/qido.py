@@ -61,10 +61,16 @@ class Search:
     names_a_study: bool = False
 
 
-def qido(request: HttpRequest, level: str, studies: QuerySet[IndexedStudy]) -> HttpResponse:
+def qido(
+    request: HttpRequest,
+    level: str,
+    studies: QuerySet[IndexedStudy],
+    *,
+    look_up_new_uids: bool = True,
+) -> HttpResponse:
     """A search among ``studies`` (what the caller may list: dicomweb.access)."""
     _require_json_answer(request)
-    search = _search(request, level, studies)
+    search = _search(request, level, studies, look_up_new_uids)
     ordered = search.studies.order_by("-study_date", "-study_time", "-id")
     deadline = deadline_in(settings.ORTHANC_TIMEOUT_SECONDS)  # one bound for the whole search
     headers = {
@@ -118,7 +124,9 @@ def _page(search: Search) -> slice:
     return slice(search.offset, search.offset + search.limit + 1)
 
 
-def _search(request: HttpRequest, level: str, studies: QuerySet[IndexedStudy]) -> Search:
+def _search(
+    request: HttpRequest, level: str, studies: QuerySet[IndexedStudy], look_up_new_uids: bool
+) -> Search:
     try:
         offset = max(0, int(request.GET.get("offset", 0)))
         limit_given = "limit" in request.GET
@@ -151,7 +159,8 @@ def _search(request: HttpRequest, level: str, studies: QuerySet[IndexedStudy]) -
                 continue
             if attribute.kind == "uid" and value.strip("*"):
                 search.names_a_study = True
-                _index_new_uids([uid for uid in list_values(value) if is_uid(uid)])
+                if look_up_new_uids:
+                    _index_new_uids([uid for uid in list_values(value) if is_uid(uid)])
             search.studies = search.studies.filter(study_filter(attribute, value, fuzzy=fuzzy))
     return search
 

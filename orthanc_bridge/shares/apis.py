@@ -49,7 +49,12 @@ class ShareListApi(APIView):
         share, token = services.share_create(actor=request.user, owner=owner, **fields)
         url = request.build_absolute_uri(reverse("orthanc_bridge:share-open", args=[token]))
         output = ShareCreatedOutput(share, context={"url": url})
-        return Response(output.data, status=status.HTTP_201_CREATED)
+        # The one answer that holds the token: kept by no cache.
+        return Response(
+            output.data,
+            status=status.HTTP_201_CREATED,
+            headers={"Cache-Control": "private, no-store"},
+        )
 
 
 class ShareDetailApi(APIView):

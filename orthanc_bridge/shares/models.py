@@ -33,7 +33,11 @@ def token_hash(token: str) -> str:
 
 class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def active(self) -> ShareLinkQuerySet:
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        """Not revoked, not expired, and made by a user who is still active: deactivating or
+        deleting a user ends their links."""
+        return self.filter(
+            revoked_at__isnull=True, expires_at__gt=timezone.now(), created_by__is_active=True
+        )
 
 
 class ShareLink(models.Model):
@@ -86,7 +90,7 @@ class ShareLink(models.Model):
 
     @property
     def status(self) -> str:
-        if self.revoked_at is not None:
+        if self.revoked_at is not None or self.created_by is None or not self.created_by.is_active:
             return self.Status.REVOKED
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED

@@ -62,7 +62,8 @@ def share_create(
 
 
 def share_revoke(*, actor, share: ShareLink) -> ShareLink:
-    """Revoke a link; revoking it again (or an expired one) changes and records nothing."""
+    """Revoke a link (an expired one too: it says so in the list); revoking it again changes
+    and records nothing."""
     with transaction.atomic():
         updated = ShareLink.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor

@@ -40,7 +40,6 @@ def share_open(request: HttpRequest, token: str) -> HttpResponse:
     response = redirect(viewer_url(share.study_uid))
     visitor_cookie_add(response, request, share)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
     return response
 
 

@@ -92,6 +92,21 @@ def test_revoking_stops_the_link_through_nginx_within_the_stated_bound(stack, by
     assert client.get(made["url"], allow_redirects=False).status_code == 404
 
 
+def test_no_log_of_the_stack_holds_a_working_token(stack, uploaded):
+    made = share(stack, uploaded[0].study_uid)
+    visitor(stack, made["url"])
+    secret = made["url"].rsplit("/", 1)[1]
+
+    logs = {
+        path.name: path.read_text(errors="replace")
+        for path in stack.directory.rglob("*.log")
+        if path.is_file()
+    }
+
+    assert "access.log" in logs and "/s/<token>" in logs["access.log"]
+    assert [name for name, text in logs.items() if secret in text] == []
+
+
 def test_the_zip_through_nginx_only_when_allowed(stack, uploaded):
     allowed = share(stack, uploaded[0].study_uid, allow_download=True)
     refused = share(stack, uploaded[0].study_uid)
