@@ -142,6 +142,13 @@ def test_ohif_draws_the_shared_study_for_a_visitor_with_no_session(stack, upload
     assert "Preview DICOM" in banner and "valid until" in banner
     assert page.get_attribute("[data-cy=share-download]", "href") == f"/s/{made['id']}/study.zip"
     assert not [c for c in browser.cookies() if c["name"] == "sessionid"]
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the banner at the foot
+    page.reload()
+    page.wait_for_selector("canvas")
+    strip = page.locator("[data-cy=share-banner-phone]")
+    assert "valid until" in strip.inner_text()
+    box = strip.bounding_box()
+    assert box and box["y"] + box["height"] <= 844 + 1 and box["width"] <= 390 + 1
     assert refused == []
     page.close()
 

@@ -21,22 +21,46 @@ window.config = {
       var shared = JSON.parse('{{ shared_json|escapejs }}');
       var uids = new URLSearchParams(window.location.search).get('StudyInstanceUIDs') || '';
       var link = shared[uids.split(',')[0]] || shared[Object.keys(shared)[0]] || {};
-      var text = '{{ _("Preview DICOM · shared link, valid until {expires}")|escapejs }}'.replace('{expires}', link.expires || '');
-      var children = [React.createElement('span', { key: 'text' }, text)];
+      var until = '{{ _("shared link, valid until {expires}")|escapejs }}'.replace('{expires}', link.expires || '');
+      var zipLabel = '{{ _("Download (zip)")|escapejs }}';
+      // On a phone OHIF's toolbar covers its header: the banner is a strip at the foot of the
+      // page there, outside OHIF's layout.
+      var phone = window.matchMedia && window.matchMedia('(max-width: 700px)').matches;
+      if (phone && !document.getElementById('portal-share-floating')) {
+        var strip = document.createElement('div');
+        strip.id = 'portal-share-floating';
+        strip.setAttribute('role', 'note');
+        strip.setAttribute('data-cy', 'share-banner-phone');
+        strip.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:10000;'
+          + 'padding:.35rem .6rem;background:#0b2440;color:#fff;font:600 13px system-ui,sans-serif';
+        strip.textContent = 'Preview DICOM · ' + until + ' ';
+        if (link.zip) {
+          var zip = document.createElement('a');
+          zip.href = link.zip;
+          zip.textContent = zipLabel;
+          zip.style.cssText = 'color:#fff;text-decoration:underline';
+          strip.appendChild(zip);
+        }
+        document.body.appendChild(strip);
+      }
+      var lines = [
+        React.createElement('span', { key: 'portal', style: { fontSize: '14px' } }, 'Preview DICOM'),
+        React.createElement('span', { key: 'until', style: { fontSize: '12px', fontWeight: 400 } }, until),
+      ];
       if (link.zip) {
-        children.push(React.createElement(
+        lines.push(React.createElement(
           'a',
           { key: 'zip', href: link.zip, 'data-cy': 'share-download',
-            style: { marginLeft: '0.8rem', textDecoration: 'underline', color: 'inherit' } },
-          '{{ _("Download (zip)")|escapejs }}'
+            style: { fontSize: '12px', textDecoration: 'underline', color: 'inherit' } },
+          zipLabel
         ));
       }
       return React.createElement(
         'div',
         { role: 'note', 'data-cy': 'share-banner', className: 'text-primary-light',
-          style: { display: 'inline-flex', alignItems: 'center', fontWeight: 600,
+          style: { display: 'flex', flexDirection: 'column', lineHeight: 1.2, fontWeight: 600,
                    whiteSpace: 'nowrap', padding: '0 0.4rem' } },
-        children
+        lines
       );
     },
   },
