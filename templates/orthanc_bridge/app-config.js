@@ -43,6 +43,9 @@ window.config = {
         }
         document.body.appendChild(strip);
       }
+      if (phone) {
+        return React.createElement('span', { 'data-cy': 'share-banner-header' });
+      }
       var lines = [
         React.createElement('span', { key: 'portal', style: { fontSize: '14px' } }, 'Preview DICOM'),
         React.createElement('span', { key: 'until', style: { fontSize: '12px', fontWeight: 400 } }, until),
