@@ -42,8 +42,8 @@ urlpatterns = [
         shares_views.share_new,
         name="share-new",
     ),
-    path("shares/", shares_views.share_list, name="share-list"),
-    path("shares/<int:pk>/revoke", shares_views.share_revoke, name="share-revoke"),
+    path("shares/", shares_views.share_list_page, name="share-list"),
+    path("shares/<int:pk>/revoke", shares_views.share_revoke_post, name="share-revoke"),
     # For visitors without an account: the link, and its study's zip (by the link's cookie).
     path("s/<str:token>", shares_views.share_open, name="share-open"),
     path("s/<int:pk>/study.zip", shares_views.shared_study_archive, name="shared-archive"),

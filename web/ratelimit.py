@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.core.cache import cache
 
 
-def attempts(key: str) -> int:
+def attempts_counted(key: str) -> int:
     """How many attempts were counted under ``key`` in its current window."""
     return int(cache.get(f"ratelimit:{key}") or 0)
 
 
-def attempt_count(key: str, *, window_seconds: int) -> int:
+def attempt_record(key: str, *, window_seconds: int) -> int:
     """Count one attempt; the window starts with the first attempt. Returns the new count."""
     full_key = f"ratelimit:{key}"
     cache.add(full_key, 0, window_seconds)

@@ -39,6 +39,10 @@ class ShareLinkInvalid(NotFound):
     code = "share_link_invalid"
     default_detail = LINK_NOT_VALID
 
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("headers", {"Cache-Control": "no-store"})
+        super().__init__(*args, **kwargs)
+
 
 class ShareLookupsThrottled(PortalError):
     status, code = 429, "share_lookups_throttled"
@@ -83,13 +87,15 @@ def share_for_token(*, token: str, client_address: str) -> ShareLink:
     """The active link this token opens; ShareLinkInvalid (404) for any other token, the same
     for all; ShareLookupsThrottled (429) once the address tried too many."""
     key = f"share-lookups:{client_address}"
-    if ratelimit.attempts(key) >= settings.SHARE_LOOKUP_FAILURES_MAX:
-        raise ShareLookupsThrottled()
+    if ratelimit.attempts_counted(key) >= settings.SHARE_LOOKUP_FAILURES_MAX:
+        raise ShareLookupsThrottled(
+            headers={"Retry-After": str(settings.SHARE_LOOKUP_WINDOW_SECONDS)}
+        )
     share = None
     if TOKEN_SHAPE.fullmatch(token):
         share = ShareLink.objects.active().filter(token_hash=token_hash(token)).first()
     if share is None:
-        ratelimit.attempt_count(key, window_seconds=settings.SHARE_LOOKUP_WINDOW_SECONDS)
+        ratelimit.attempt_record(key, window_seconds=settings.SHARE_LOOKUP_WINDOW_SECONDS)
         raise ShareLinkInvalid()
     return share
 

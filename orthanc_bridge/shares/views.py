@@ -94,7 +94,7 @@ def share_new(request: HttpRequest, study_uid: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def share_list(request: HttpRequest) -> HttpResponse:
+def share_list_page(request: HttpRequest) -> HttpResponse:
     """The links the user may list (their own; all for readers of the audit trail)."""
     access.require_share_lister(user=request.user)
     links = selectors.share_list(user=request.user)
@@ -109,7 +109,7 @@ def share_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def share_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def share_revoke_post(request: HttpRequest, pk: int) -> HttpResponse:
     share = access.share_for_revoking(user=request.user, pk=pk)
     services.share_revoke(actor=request.user, share=share)
     back = request.POST.get("next", "")

@@ -438,6 +438,7 @@ def test_expired_revoked_and_unknown_links_get_the_same_answer(admin, stored):
 
     assert {a.status_code for a in answers} == {404}
     assert len(bodies) == 1
+    assert {a["Cache-Control"] for a in answers} == {"no-store"}
     assert b"expired" in answers[0].content or "expiré".encode() in answers[0].content
     assert "preview_shares" not in answers[0].cookies
 
@@ -500,6 +501,7 @@ def test_guessing_is_limited_per_client_address(admin, stored, settings):
 
     assert guesses == [404] * 5
     assert right_after.status_code == 429  # even the right token: the address is slowed down
+    assert right_after["Retry-After"] == "600"
     assert someone_else.status_code == 302
 
 
