@@ -273,13 +273,14 @@ def test_the_web_images_health_check(stack, reachable):
 
 
 def test_one_web_replica_killed_the_other_keeps_serving(stack):
-    """Last in this module: it leaves the stack with one replica."""
     victim = stack.web[0]
     os.killpg(victim.pid, signal.SIGKILL)  # gunicorn's master and its workers at once
     victim.wait(timeout=10)
-
-    answers = [session(stack).get(f"{stack.url}/health") for _ in range(6)]
-    logged_in = token(stack, *ADMIN)  # a POST too, after the failure was seen
+    try:
+        answers = [session(stack).get(f"{stack.url}/health") for _ in range(6)]
+        logged_in = token(stack, *ADMIN)  # a POST too, after the failure was seen
+    finally:  # the stack is shared by the session's other tests: whole again
+        stack.web[0] = stack.start_web(0)
 
     assert [a.status_code for a in answers] == [200] * 6
     assert logged_in["Authorization"].startswith("Bearer ")
