@@ -54,9 +54,9 @@ class TokenInvalid(NotAuthenticated):
 
 
 class Caller:
-    """Who makes the request: a user (``user_id``), the holder of share links (``shares``), or
-    both. The user row is read only when it is needed (a decision not in the cache, an audit
-    event to write)."""
+    """Who makes the request: a user (``user_id``), or a visitor holding share links
+    (``user_id`` None, ``shares``). The user row is read only when it is needed (a decision not
+    in the cache, an audit event to write)."""
 
     def __init__(
         self,
