@@ -82,12 +82,30 @@ def share_revoke(*, actor, share: ShareLink) -> ShareLink:
     return share
 
 
-def _visit(study_uid: str, address: str, user_agent: str) -> dict[str, str]:
-    return {
-        "study": study_uid,
-        "address": address,
-        "user_agent": user_agent[:USER_AGENT_KEPT],
-    }
+def _visit_record(
+    action: Action,
+    *,
+    share_id: int,
+    study_uid: str,
+    study_repr: str,
+    owner: StudyOwner,
+    address: str,
+    user_agent: str,
+) -> None:
+    """An event of a visitor using a link: no actor, the link as the object, where from."""
+    audit_record(
+        actor=None,
+        action=action,
+        object_type="sharelink",
+        object_id=str(share_id),
+        object_repr=study_repr,
+        patient=owner,
+        changes={
+            "study": study_uid,
+            "address": address,
+            "user_agent": user_agent[:USER_AGENT_KEPT],
+        },
+    )
 
 
 def share_opened_record(
@@ -98,14 +116,14 @@ def share_opened_record(
         ShareLink.objects.filter(pk=share.pk).update(
             opened_count=F("opened_count") + 1, last_opened_at=timezone.now()
         )
-        audit_record(
-            actor=None,
-            action=Action.SHARE_OPEN,
-            object_type="sharelink",
-            object_id=str(share.pk),
-            object_repr=share.study_repr,
-            patient=owner,
-            changes=_visit(share.study_uid, address, user_agent),
+        _visit_record(
+            Action.SHARE_OPEN,
+            share_id=share.pk,
+            study_uid=share.study_uid,
+            study_repr=share.study_repr,
+            owner=owner,
+            address=address,
+            user_agent=user_agent,
         )
 
 
@@ -117,14 +135,14 @@ def share_viewed_record(
     if not cache.add(key, 1, VIEW_AUDIT_WINDOW_SECONDS):
         return
     with transaction.atomic():
-        audit_record(
-            actor=None,
-            action=Action.SHARE_VIEW,
-            object_type="sharelink",
-            object_id=str(owner.share_id),
-            object_repr=study_label(study_uid),
-            patient=owner,
-            changes=_visit(study_uid, address, user_agent),
+        _visit_record(
+            Action.SHARE_VIEW,
+            share_id=owner.share_id or 0,
+            study_uid=study_uid,
+            study_repr=study_label(study_uid),
+            owner=owner,
+            address=address,
+            user_agent=user_agent,
         )
 
 
@@ -132,12 +150,12 @@ def share_download_record(
     *, share: ShareLink, owner: StudyOwner, address: str, user_agent: str
 ) -> None:
     with transaction.atomic():
-        audit_record(
-            actor=None,
-            action=Action.SHARE_DOWNLOAD,
-            object_type="sharelink",
-            object_id=str(share.pk),
-            object_repr=share.study_repr,
-            patient=owner,
-            changes=_visit(share.study_uid, address, user_agent),
+        _visit_record(
+            Action.SHARE_DOWNLOAD,
+            share_id=share.pk,
+            study_uid=share.study_uid,
+            study_repr=share.study_repr,
+            owner=owner,
+            address=address,
+            user_agent=user_agent,
         )

@@ -65,3 +65,21 @@ def token(stack, email: str, password: str) -> dict[str, str]:
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access']}"}
+
+
+def viewer_page(browser):
+    """A fresh page of the test browser (no cookie) for OHIF: its tour already dismissed, and
+    the Content-Security-Policy violations it reports gathered in ``page.csp_refused``."""
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.context.add_init_script(
+        "try { localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour'])) }"
+        " catch (e) {}"
+    )
+    page.csp_refused = []
+    page.on(
+        "console",
+        lambda m: page.csp_refused.append(m.text) if "Content Security" in m.text else None,
+    )
+    return page

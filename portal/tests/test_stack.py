@@ -25,7 +25,7 @@ from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
 from devtools.local_server import free_port
 from orthanc_bridge.tests.test_dicomweb import EXPECTED, endpoints
 from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
-from portal.tests.stack_client import ADMIN, PASSWORD, ROOT, session, token
+from portal.tests.stack_client import ADMIN, PASSWORD, ROOT, session, token, viewer_page
 
 
 def gunicorn_log(stack, since: dict | None = None) -> dict[str, str]:
@@ -78,13 +78,13 @@ def test_static_files_and_the_viewers_come_from_nginx(stack):
     bundle = next(stack.ohif_dist.glob("app.bundle.*.js")).name
     css = client.get(f"{stack.url}/static/css/portal.css")
     viewer_code = client.get(f"{stack.url}/viewer/{bundle}")
-    viewer_page = client.get(f"{stack.url}/viewer/index.html")
+    viewer_index = client.get(f"{stack.url}/viewer/index.html")
 
     assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
     assert viewer_code.status_code == 200
     assert "max-age=315360000" in viewer_code.headers["Cache-Control"]  # hashed: kept
-    assert viewer_page.status_code == 200
-    assert "no-cache" in viewer_page.headers["Cache-Control"]
+    assert viewer_index.status_code == 200
+    assert "no-cache" in viewer_index.headers["Cache-Control"]
     log = "".join(gunicorn_log(stack).values())
     assert "GET /static/css/portal.css" not in log
     assert f"GET /viewer/{bundle}" not in log
@@ -214,15 +214,8 @@ def test_bulk_data_uris_point_at_the_public_https_address(stack, bytes_via, uplo
 
 
 def test_ohif_draws_the_image_through_nginx(stack, uploaded, browser):
-    browser.clear_cookies()
-    page = browser.new_page()
-    page.set_default_timeout(60_000)
-    page.context.add_init_script(
-        "try { localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour'])) }"
-        " catch (e) {}"
-    )
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page = viewer_page(browser)
+
     page.goto(f"{stack.url}/accounts/login/")
     page.fill("input[name=email]", ADMIN[0])
     page.fill("input[name=password]", ADMIN[1])
@@ -235,7 +228,7 @@ def test_ohif_draws_the_image_through_nginx(stack, uploaded, browser):
     page.wait_for_timeout(3000)  # let the first frame be drawn
 
     assert bright_fraction(viewport_pixels(page)) > 0.2
-    assert refused == []
+    assert page.csp_refused == []
     page.close()
 
 

@@ -12,7 +12,7 @@ import pytest
 from devtools.dicom_samples import demo_study
 from orthanc_bridge.tests.test_dicomweb import endpoints
 from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
-from portal.tests.stack_client import ADMIN, session, token
+from portal.tests.stack_client import ADMIN, session, token, viewer_page
 
 DECISION_SECONDS = 10  # the stack's DICOMWEB_DECISION_SECONDS (the portal's default)
 
@@ -122,15 +122,7 @@ def test_the_zip_through_nginx_only_when_allowed(stack, uploaded):
 
 def test_ohif_draws_the_shared_study_for_a_visitor_with_no_session(stack, uploaded, browser):
     made = share(stack, uploaded[0].study_uid, allow_download=True)
-    browser.clear_cookies()
-    page = browser.new_page()
-    page.set_default_timeout(60_000)
-    page.context.add_init_script(
-        "try { localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour'])) }"
-        " catch (e) {}"
-    )
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page = viewer_page(browser)
 
     page.goto(made["url"])
     page.wait_for_selector("canvas")
@@ -149,7 +141,7 @@ def test_ohif_draws_the_shared_study_for_a_visitor_with_no_session(stack, upload
     assert "valid until" in strip.inner_text()
     box = strip.bounding_box()
     assert box and box["y"] + box["height"] <= 844 + 1 and box["width"] <= 390 + 1
-    assert refused == []
+    assert page.csp_refused == []
     page.close()
 
     trail = session(stack)
