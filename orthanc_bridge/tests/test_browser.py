@@ -67,3 +67,43 @@ def test_the_studies_panel_lists_indexed_studies_while_orthanc_is_down(
         "() => { const img = document.querySelector('#studies-panel img');"
         " return img && img.complete && img.naturalWidth === 128 }"
     )
+
+
+def test_sharing_from_the_patient_page_and_revoking_there(
+    page, browser_login, admin, patient_a, orthanc, study_a, live_server
+):
+    """The staff side of share links as one clicks it: Share under the study, a lifetime, the
+    link shown once with Copy; the link opens the viewer; Revoke on the patient page ends it.
+    (What a visitor sees: orthanc_bridge/tests/test_shares.py, portal/tests/test_stack_shares.py)"""
+    for instance in study_a:
+        orthanc.store_instance(instance.content)
+    browser_login(admin)
+    page.goto(f"/patients/{patient_a.pk}/")
+    page.click("#studies-panel a:has-text('Share')")
+    page.select_option("select[name=expires_in_hours]", "1")
+    page.fill("input[name=note]", "Dr Roux")
+
+    page.click("button:has-text('Create the link')")
+    page.wait_for_selector("#share-url")
+    url = page.input_value("#share-url")
+    page.click("button[data-copy]")
+
+    assert url.startswith(f"{live_server.url}/s/")
+    assert page.inner_text("button[data-copy]") == "Copied"
+    page.context.grant_permissions(["clipboard-read"], origin=live_server.url)
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    page.context.clear_permissions()  # the browser is shared by the session's tests
+    opened = page.context.request.get(url, max_redirects=0)
+    assert (
+        opened.status == 302 and "/viewer/viewer?StudyInstanceUIDs=" in opened.headers["location"]
+    )
+
+    page.goto(f"/patients/{patient_a.pk}/")
+    page.wait_for_selector(".share-links >> text=Dr Roux")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click(".share-links button:has-text('Revoke')")
+    page.wait_for_url(f"**/patients/{patient_a.pk}/")
+    page.wait_for_selector("#studies-panel .study")
+
+    assert page.locator(".share-links").count() == 0
+    assert page.context.request.get(url, max_redirects=0).status == 404

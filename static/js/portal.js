@@ -16,19 +16,23 @@ function focusFirstError(root) {
 }
 document.addEventListener("htmx:afterSettle", () => focusFirstError(document));
 document.addEventListener("DOMContentLoaded", () => focusFirstError(document));
-// A <button data-copy="#field"> copies that field's text (the share link shown once).
-document.addEventListener("click", async (event) => {
+// A <button data-copy="#field"> copies that field's text (the share link shown once) and says so.
+document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
   const field = document.querySelector(button.dataset.copy);
   if (!field) return;
+  const done = () => { button.textContent = button.dataset.copied || button.textContent; };
+  field.focus();
   field.select();
+  let copied = false;
   try {
-    await navigator.clipboard.writeText(field.value);
+    copied = document.execCommand("copy"); // works in the click itself, on http:// too
   } catch (error) {
-    document.execCommand("copy"); // an http:// page has no clipboard API
+    copied = false;
   }
-  button.textContent = button.dataset.copied || button.textContent;
+  if (copied) done();
+  else if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, () => {});
 });
 document.addEventListener("focusin", (event) => {
   if (event.target.matches("[data-select-on-focus]")) event.target.select();
