@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -12,6 +13,7 @@ from orthanc_bridge.shares import access, selectors, services
 from orthanc_bridge.shares.serializers import ShareCreatedOutput, ShareInput, ShareOutput
 from web.api.input import validated_input
 from web.api.pagination import paginated
+from web.errors import NotFound
 
 
 class ShareListApi(APIView):
@@ -59,6 +61,14 @@ class ShareListApi(APIView):
 
 class ShareDetailApi(APIView):
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ShareOutput, summary="Get a share link (never its token)")
+    def get(self, request: Request, pk: int) -> Response:
+        access.require_share_lister(user=request.user)
+        share = selectors.share_list(user=request.user).filter(pk=pk).first()
+        if share is None:
+            raise NotFound(_("No such share link."))
+        return Response(ShareOutput(share).data)
 
     @extend_schema(
         responses={204: OpenApiResponse(description="Revoked (or already ended)")},

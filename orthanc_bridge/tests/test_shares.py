@@ -212,6 +212,20 @@ def test_the_list_is_ones_own_links_and_every_link_for_audit_readers(
     assert f"#{links['sharer']['id']}" in page and f"#{links['admin']['id']}" not in page
 
 
+def test_one_link_is_read_by_those_who_may_list_it_never_with_its_token(
+    admin, sharer, member_b, links
+):
+    mine = logged_in(sharer).get(f"/api/shares/{links['sharer']['id']}")
+    not_mine = logged_in(sharer).get(f"/api/shares/{links['admin']['id']}")
+    as_auditor = logged_in(admin).get(f"/api/shares/{links['sharer']['id']}")
+
+    assert mine.status_code == 200 and mine.json()["status"] == "active"
+    assert "url" not in mine.json() and "token_hash" not in mine.json()
+    assert not_mine.status_code == 404
+    assert as_auditor.status_code == 200
+    assert logged_in(member_b).get(f"/api/shares/{links['admin']['id']}").status_code == 403
+
+
 REVOKE_EXPECTED = {"author": 204, "colleague_who_shares": 204, "member_a": 404, "member_b": 404}
 
 
@@ -343,6 +357,20 @@ def test_another_studys_uids_with_a_valid_link_get_what_an_anonymous_client_gets
         assert (name, with_link.status_code) == (name, 401)
         assert with_link.json() == without.json()
         assert with_link["WWW-Authenticate"] == without["WWW-Authenticate"]
+
+
+def test_two_links_opened_in_one_browser_both_work(admin, stored, orthanc, patient_a):
+    first = share(logged_in(admin), stored["shared"][0].study_uid)
+    second = share(logged_in(admin), stored["second_a"][0].study_uid)
+    client = visitor(first["url"])
+    client.get(second["url"].removeprefix("http://testserver"))
+
+    assert qido_uids(client) == {stored["shared"][0].study_uid, stored["second_a"][0].study_uid}
+    for study in ("shared", "second_a"):
+        url, accept = endpoints(stored[study])["study metadata"]
+        assert client.get(url, HTTP_ACCEPT=accept).status_code == 200
+    url, accept = endpoints(stored["b"])["study metadata"]
+    assert client.get(url, HTTP_ACCEPT=accept).status_code == 401
 
 
 def test_a_visitor_can_write_nothing_and_open_no_page_or_api(admin, stored, patient_a):
