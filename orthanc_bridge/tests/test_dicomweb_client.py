@@ -85,3 +85,43 @@ def test_another_groups_member_finds_and_retrieves_nothing(
     with pytest.raises(HTTPError) as info:
         client.retrieve_study(study[0].study_uid)
     assert info.value.response.status_code == 404
+
+
+def test_a_share_link_visitor_with_a_real_client_gets_that_study_and_nothing_else(
+    live_server, admin, patient_a, orthanc
+):
+    """dicomweb-client on the cookie a browser gets from /s/<token>: the shared study is
+    searched and retrieved; another study of the same patient, and any write, are refused."""
+    import requests
+    from django.test import Client
+    from requests import HTTPError
+
+    shared = demo_study(patient_id="CARDIO-001", ct_count=2, mr_count=0)
+    other = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)
+    for instance in shared + other:
+        orthanc.store_instance(instance.content)
+    staff = Client()
+    staff.force_login(admin)
+    made = staff.post(
+        "/api/shares", {"study_uid": shared[0].study_uid}, content_type="application/json"
+    ).json()
+    session = requests.Session()
+    landing = session.get(made["url"].replace("http://testserver", live_server.url))
+    assert landing.status_code == 200  # the viewer page, after the redirect
+    client = DICOMwebClient(url=f"{live_server.url}/dicom-web", session=session)
+
+    found = client.search_for_studies()
+    retrieved = client.retrieve_study(shared[0].study_uid)
+    refused = []
+    for call in (
+        lambda: client.retrieve_study_metadata(other[0].study_uid),
+        lambda: client.store_instances(datasets=[dcmread(io.BytesIO(other[0].content))]),
+    ):
+        try:
+            call()
+        except HTTPError as error:
+            refused.append(error.response.status_code)
+
+    assert [s["0020000D"]["Value"][0] for s in found] == [shared[0].study_uid]
+    assert {ds.SOPInstanceUID for ds in retrieved} == {i.sop_uid for i in shared}
+    assert refused == [401, 401]
