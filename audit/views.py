@@ -13,9 +13,9 @@ from audit.access import require_audit_reader
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
+from web.dates import localized_dates
 from web.htmx import render_page
 from web.lists import list_page
-from web.templatetags.dicom_dates import localized_dates
 
 # The exported fields, one column each (CSV) or one key each (JSON), in this order.
 EXPORT_FIELDS = [

@@ -15,7 +15,7 @@ from orthanc_bridge.dicom_checks import DicomIdentity, DicomRejected, inspect_di
 from orthanc_bridge.ingest.sources import Part
 from patients.access import patient_for_upload_by_external_id
 from patients.models import Patient, search_fold
-from web.templatetags.dicom_dates import dicom_date
+from web.dates import dicom_date
 
 # DICOM status codes of a refused instance (PS3.4 C.4.2, used by STOW-RS's FailureReason).
 FAILURE_PROCESSING = 0x0110

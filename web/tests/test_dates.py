@@ -1,11 +1,11 @@
-"""DICOM dates shown in the active language (web.templatetags.dicom_dates)."""
+"""DICOM dates shown in the active language (web.dates, the dicom_dates filters)."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import translation
 
-from web.templatetags.dicom_dates import dicom_date
+from web.dates import dicom_date
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def test_dicom_dates_in_the_active_language(language, value, time, shown):
 
 
 def test_iso_dates_inside_a_text_follow_the_language():
-    from web.templatetags.dicom_dates import localized_dates
+    from web.dates import localized_dates
 
     with translation.override("fr"):
         assert localized_dates("Scanner, 2025-03-10") == "Scanner, 10/03/2025"
