@@ -34,19 +34,17 @@ def study_a():
 def indexed_study_a(patient_a):
     """A study of patient A as the index holds it (as the follower wrote it), with Orthanc
     nowhere: what the portal shows while Orthanc is down."""
-    from orthanc_bridge.index.models import IndexedSeries, IndexedStudy
+    from orthanc_bridge.index.models import IndexedSeries
+    from orthanc_bridge.tests.factories import IndexedStudyFactory
 
-    study = IndexedStudy.objects.create(
+    study = IndexedStudyFactory(
         orthanc_id="0a0a0a0a-1b1b1b1b-2c2c2c2c-3d3d3d3d-4e4e4e4e",
         study_uid="1.2.826.0.1.3680043.8.498.1",
-        dicom_patient_id=patient_a.external_id,
         patient=patient_a,
         patient_name="DURAND^Anne",
         study_date="20250102",
+        study_time="",
         study_description="Cardiac CT",
-        modalities=" CT ",
-        series_count=1,
-        instance_count=3,
     )
     IndexedSeries.objects.create(
         study=study,

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from orthanc_bridge.index.models import IndexedStudy
-from patients.models import search_fold
+from orthanc_bridge.tests.factories import IndexedStudyFactory
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,22 +21,9 @@ def day(offset: int = 0) -> str:
 
 
 def indexed(patient, uid: str, **fields) -> IndexedStudy:
-    values = {
-        "orthanc_id": f"{uid[-8:]:0>8}-00000000-00000000-00000000-00000000",
-        "study_uid": uid,
-        "dicom_patient_id": patient.external_id,
-        "patient": patient,
-        "patient_name": f"{patient.family_name.upper()}^{patient.given_name}",
-        "study_date": day(),
-        "study_time": "101500",
-        "modalities": " CT ",
-        "series_count": 1,
-        "instance_count": 3,
-        **fields,
-    }
-    for field in ("patient_name", "study_description", "referring_physician"):
-        values[f"{field}_fold"] = search_fold(values.get(field, ""))
-    return IndexedStudy.objects.create(**values)
+    return IndexedStudyFactory.create(
+        patient=patient, study_uid=uid, **{"study_date": day(), **fields}
+    )
 
 
 @pytest.fixture

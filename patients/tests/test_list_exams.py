@@ -6,19 +6,15 @@ import pytest
 
 from accounts.tests.factories import GroupFactory
 from orthanc_bridge.index.models import IndexedStudy
+from orthanc_bridge.tests.factories import IndexedStudyFactory
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def exam(patient, n: int, study_date: str, modalities: str) -> None:
-    IndexedStudy.objects.create(
-        orthanc_id=f"{n:08d}-00000000-00000000-00000000-00000000",
-        study_uid=f"1.2.3.{n}",
-        dicom_patient_id=patient.external_id,
-        patient=patient,
-        study_date=study_date,
-        modalities=modalities,
+    IndexedStudyFactory(
+        patient=patient, study_uid=f"1.2.3.{n}", study_date=study_date, modalities=modalities
     )
 
 

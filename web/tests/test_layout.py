@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from devtools.dicom_samples import one_instance_study
-from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.shares.models import ShareLink
+from orthanc_bridge.tests.factories import IndexedStudyFactory
 from patients.tests.factories import PatientFactory
 
 PHONE = {"width": 390, "height": 844}
@@ -29,7 +29,7 @@ def content(admin, admin_group, member_a, orthanc):
     )
     studies = []
     for n, patient_id in enumerate((patient.external_id, "UNKNOWN-PATIENT-0000000001")):
-        study = IndexedStudy.objects.create(
+        study = IndexedStudyFactory(
             orthanc_id=f"{n:08d}-00000000-00000000-00000000-00000000",
             study_uid=f"1.2.826.0.1.3680043.8.498.1234567890123456789012345678901234{n}",
             dicom_patient_id=patient_id,
