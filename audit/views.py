@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from audit.access import require_audit_reader
 from audit.forms import AuditFilterForm
@@ -82,8 +83,9 @@ def event_export(request: HttpRequest) -> StreamingHttpResponse:
             values[3] = event.get_action_display()
             if event.object_type == "study":  # "description, 2025-03-10" as the pages show it
                 values[6] = localized_dates(event.object_repr)
+            colon = pgettext("between a label and its value", ": ")
             values[-1] = " | ".join(
-                f"{field}: {before} → {after}" if before else f"{field}: {after}"
+                f"{field}{colon}{before} → {after}" if before else f"{field}{colon}{after}"
                 for field, before, after in event.change_lines()
             )
             yield writer.writerow([_cell(v) for v in values])

@@ -177,7 +177,7 @@ def test_the_audit_trail_exports_as_csv_with_the_filters(login_client, admin, me
     assert [r["action"] for r in rows] == ["Patient modifié", "Patient créé"]
     assert {r["auteur"] for r in rows} == {"alice@hopital.example"}
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", rows[0]["quand"])
-    assert rows[0][header[-1]] == "notes: vu"  # the field by its French name, not a dict
+    assert rows[0][header[-1]] == "notes\u00a0: vu"  # French name and typography, not a dict
 
 
 def test_the_json_export_has_the_same_rows(login_client, admin, member_a, trail):
@@ -208,8 +208,11 @@ def test_a_cell_a_spreadsheet_would_run_is_neutralised(login_client, admin):
 def test_the_page_shows_changes_as_before_and_after(login_client, admin, trail):
     body = login_client(admin).get("/audit/", {"patient": "P1"}).content.decode()
 
-    assert "<strong>notes</strong>: vu</div>" in body
-    assert "<strong>groupes de soins</strong>: Cardiologie</div>" in body  # its French name
+    # French puts a (non-breaking) space before the colon.
+    assert "<strong>notes</strong>\u00a0: vu</div>" in body
+    assert "<strong>groupes de soins</strong>\u00a0: Cardiologie</div>" in body  # French name
+    english = login_client(admin).get("/audit/", {"patient": "P1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "<strong>notes</strong>: vu</div>" in english.content.decode()
     assert "None" not in body
 
 
