@@ -611,3 +611,50 @@ def parts(response) -> list[bytes]:
     boundary = match.group(1)
     body = b"".join(response.streaming_content)
     return [p for p in body.split(b"--" + boundary.encode()) if p.strip(b"-\r\n")]
+
+
+# --- The persona matrix -----------------------------------------------------------------------
+
+MATRIX = {
+    # request:                   creator, other group, anonymous, link holder
+    "shared study metadata": (200, 404, 401, 200),
+    "shared study frames": (200, 404, 401, 200),
+    "other study of the patient": (200, 404, 401, 401),
+    "study of another patient": (404, 200, 401, 401),
+    "zip through the link": (404, 404, 404, 200),
+    "patient page": (200, 404, 302, 302),
+    "list of links": (200, 403, 401, 401),
+    "revoke the link": (204, 404, 401, 401),
+}
+PERSONAS = ["creator", "other_group", "anonymous", "link_holder"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_share_link_persona_matrix(persona, sharer, member_b, stored, patient_a):
+    """The creator is a member of patient A's group who may share; the other group's member sees
+    patient B; the link holder has no session."""
+    made = share(logged_in(sharer), stored["shared"][0].study_uid, allow_download=True)
+    client = {
+        "creator": lambda: logged_in(sharer),
+        "other_group": lambda: logged_in(member_b),
+        "anonymous": Client,
+        "link_holder": lambda: visitor(made["url"]),
+    }[persona]()
+    wado = {
+        "shared study metadata": endpoints(stored["shared"])["study metadata"],
+        "shared study frames": endpoints(stored["shared"])["frames"],
+        "other study of the patient": endpoints(stored["second_a"])["study metadata"],
+        "study of another patient": endpoints(stored["b"])["study metadata"],
+    }
+
+    seen = {
+        name: client.get(url, HTTP_ACCEPT=accept).status_code
+        for name, (url, accept) in wado.items()
+    }
+    seen["zip through the link"] = client.get(f"/s/{made['id']}/study.zip").status_code
+    seen["patient page"] = client.get(f"/patients/{patient_a.pk}/").status_code
+    seen["list of links"] = client.get("/api/shares").status_code
+    seen["revoke the link"] = client.delete(f"/api/shares/{made['id']}").status_code
+
+    column = PERSONAS.index(persona)
+    assert seen == {name: statuses[column] for name, statuses in MATRIX.items()}
