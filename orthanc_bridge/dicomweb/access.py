@@ -29,7 +29,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.services import client_ip
 from orthanc_bridge.access import (
     StudyOwner,
     require_image_viewer,
@@ -40,9 +39,7 @@ from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.shares.access import share_owner
 from orthanc_bridge.shares.models import ShareLink
 from orthanc_bridge.shares.selectors import shared_studies
-from orthanc_bridge.shares.services import share_viewed_record
 from orthanc_bridge.shares.visitors import visitor_shares
-from orthanc_bridge.studies.services import images_viewed_record
 from web.errors import Forbidden, NotAuthenticated, PortalError
 
 LOGIN_HINT = {"WWW-Authenticate": 'Bearer realm="dicom-web"'}
@@ -154,25 +151,6 @@ def study_owner(caller: Caller, study_uid: str, *, fresh: bool = False) -> Study
         decision = (owner.pk, owner.external_id)
         cache.set(key, decision, settings.DICOMWEB_DECISION_SECONDS)
     return StudyOwner(pk=decision[0], external_id=decision[1], share_id=share.pk)
-
-
-def view_record(request: HttpRequest, caller: Caller, study_uid: str, owner: StudyOwner) -> None:
-    """The audit event of images viewed: by the user, or through the share link that granted
-    the study (with the visitor's address and browser); at most one per 10 minutes."""
-    if owner.share_id is None:
-        images_viewed_record(
-            user_id=int(caller.user_id or 0),
-            load_user=caller.user,
-            study_uid=study_uid,
-            owner=owner,
-        )
-        return
-    share_viewed_record(
-        owner=owner,
-        study_uid=study_uid,
-        address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
-    )
 
 
 def _user_decision(caller: Caller, study_uid: str, *, fresh: bool) -> StudyOwner:

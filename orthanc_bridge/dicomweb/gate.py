@@ -31,7 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from orthanc_bridge.client import literal_query
-from orthanc_bridge.dicomweb import access
+from orthanc_bridge.dicomweb import access, services
 from orthanc_bridge.dicomweb.proxy import resolve
 from orthanc_bridge.dicomweb.upstream import upstream_params
 from web.errors import PortalError
@@ -53,7 +53,7 @@ def wado_decision(request: HttpRequest) -> HttpResponse:
             return _not_by_nginx()
         caller = access.identify(request)
         owner = access.study_owner(caller, route.study_uid, fresh=True)
-        access.view_record(request, caller, route.study_uid, owner)
+        services.view_record(request, caller, route.study_uid, owner)
     except PortalError:
         return _not_by_nginx()
     response = HttpResponse(status=204)

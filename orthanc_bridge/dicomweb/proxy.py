@@ -32,7 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from orthanc_bridge.client import UnsafePath, get_client
 from orthanc_bridge.dicom_checks import UID_MAX_LENGTH, UID_PATTERN
-from orthanc_bridge.dicomweb import access
+from orthanc_bridge.dicomweb import access, services
 from orthanc_bridge.dicomweb.qido import qido
 from orthanc_bridge.dicomweb.stow import stow
 from orthanc_bridge.dicomweb.upstream import (
@@ -136,7 +136,7 @@ def dicomweb(request: HttpRequest, path: str) -> HttpResponseBase:
         level = route.kind.removeprefix("qido-")
         return qido(request, level, studies, look_up_new_uids=caller.user_id is not None)
     owner = access.study_owner(caller, route.study_uid)
-    access.view_record(request, caller, route.study_uid, owner)
+    services.view_record(request, caller, route.study_uid, owner)
     if route.kind == "thumbnail":
         return thumbnail_response(route.upstream_path)
     try:

@@ -42,3 +42,11 @@ def shared_studies(shares: Iterable[ShareLink]) -> QuerySet[IndexedStudy]:
     for share in shares:
         match |= Q(study_uid=share.study_uid, patient_id=share.patient_id)
     return IndexedStudy.objects.filter(match, uid_shared=False)
+
+
+def shared_study(*, study_uid: str, patient_id: int) -> IndexedStudy | None:
+    """The indexed study a link names (or is about to): that UID under that patient, held by
+    no other patient."""
+    return IndexedStudy.objects.filter(
+        study_uid=study_uid, patient_id=patient_id, uid_shared=False
+    ).first()

@@ -85,19 +85,19 @@ def share_revoke(*, actor, share: ShareLink) -> ShareLink:
 def _visit_record(
     action: Action,
     *,
-    share_id: int,
+    owner: StudyOwner,
     study_uid: str,
     study_repr: str,
-    owner: StudyOwner,
     address: str,
     user_agent: str,
 ) -> None:
-    """An event of a visitor using a link: no actor, the link as the object, where from."""
+    """An event of a visitor using a link (``owner.share_id``): no actor, the link as the
+    object, where from."""
     audit_record(
         actor=None,
         action=action,
         object_type="sharelink",
-        object_id=str(share_id),
+        object_id=str(owner.share_id),
         object_repr=study_repr,
         patient=owner,
         changes={
@@ -118,10 +118,9 @@ def share_opened_record(
         )
         _visit_record(
             Action.SHARE_OPEN,
-            share_id=share.pk,
+            owner=owner,
             study_uid=share.study_uid,
             study_repr=share.study_repr,
-            owner=owner,
             address=address,
             user_agent=user_agent,
         )
@@ -137,10 +136,9 @@ def share_viewed_record(
     with transaction.atomic():
         _visit_record(
             Action.SHARE_VIEW,
-            share_id=owner.share_id or 0,
+            owner=owner,
             study_uid=study_uid,
             study_repr=study_label(study_uid),
-            owner=owner,
             address=address,
             user_agent=user_agent,
         )
@@ -152,10 +150,9 @@ def share_download_record(
     with transaction.atomic():
         _visit_record(
             Action.SHARE_DOWNLOAD,
-            share_id=share.pk,
+            owner=owner,
             study_uid=share.study_uid,
             study_repr=share.study_repr,
-            owner=owner,
             address=address,
             user_agent=user_agent,
         )

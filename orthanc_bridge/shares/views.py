@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.services import client_ip
 from orthanc_bridge.dicom_checks import UID_MAX_LENGTH
-from orthanc_bridge.index.models import IndexedStudy
 from orthanc_bridge.shares import access, selectors, services
 from orthanc_bridge.shares.forms import ShareForm
 from orthanc_bridge.shares.visitors import visitor_cookie_add, visitor_shares
@@ -51,9 +50,7 @@ def shared_study_archive(request: HttpRequest, pk: int) -> HttpResponseBase:
     if share is None:
         raise access.ShareLinkInvalid()
     owner = access.share_owner(share)
-    study = IndexedStudy.objects.filter(
-        study_uid=share.study_uid, patient_id=share.patient_id, uid_shared=False
-    ).first()
+    study = selectors.shared_study(study_uid=share.study_uid, patient_id=share.patient_id)
     if study is None:
         raise access.ShareLinkInvalid()
     return archive_response(
@@ -76,7 +73,7 @@ def share_new(request: HttpRequest, study_uid: str) -> HttpResponse:
         raise NotFound()
     owner = access.study_for_sharing(user=request.user, study_uid=study_uid)
     patient = Patient.objects.get(pk=owner.pk)
-    study = IndexedStudy.objects.filter(study_uid=study_uid, patient=patient).first()
+    study = selectors.shared_study(study_uid=study_uid, patient_id=patient.pk)
     form = ShareForm(request.POST or None)
     context = {"form": form, "patient": patient, "study": study, "study_uid": study_uid}
     status = 200

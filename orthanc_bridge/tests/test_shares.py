@@ -308,6 +308,53 @@ def test_the_link_opens_the_viewer_on_its_study_with_no_login(admin, stored):
     assert "study.zip" not in config  # the link does not allow the download
 
 
+def test_the_banner_is_in_the_visitors_language(admin, stored):
+    made = share(logged_in(admin), stored["shared"][0].study_uid)
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.get(made["url"].removeprefix("http://testserver"))
+
+    config = client.get("/viewer/app-config.js").content.decode()
+
+    assert "lien de partage valable jusqu" in config
+    assert "i18nextLng', 'fr'" in config
+
+
+def test_the_gate_never_lets_nginx_keep_a_links_decision_past_its_expiry(admin, stored, settings):
+    settings.DICOMWEB_DECISION_SECONDS = 60
+    made = share(logged_in(admin), stored["shared"][0].study_uid)
+    ShareLink.objects.filter(pk=made["id"]).update(
+        expires_at=timezone.now() + datetime.timedelta(seconds=5)
+    )
+    client = visitor(made["url"])
+    url, _accept = endpoints(stored["shared"])["frames"]
+
+    answer = client.get(
+        "/internal/dicom-web/decision", HTTP_X_ORIGINAL_URI=url, HTTP_X_ORIGINAL_METHOD="GET"
+    )
+
+    assert answer.status_code == 204
+    assert 0 <= int(answer["X-Accel-Expires"]) <= 5
+
+
+def test_a_visitors_search_never_makes_the_portal_look_a_new_uid_up(
+    admin, orthanc, stored, orthanc_server
+):
+    from orthanc_bridge.client import OrthancClient
+    from orthanc_bridge.index.models import IndexedStudy
+
+    made = share(logged_in(admin), stored["shared"][0].study_uid)
+    behind = demo_study(patient_id="CARDIO-001", ct_count=1, mr_count=0)[0]
+    modality = OrthancClient(orthanc_server.url, "preview", orthanc_server.password)
+    modality.store_instance(behind.content)  # in Orthanc, not indexed: the follower is behind
+    client = visitor(made["url"])
+
+    found = qido_uids(client, StudyInstanceUID=behind.study_uid)
+
+    assert found == set()
+    assert not IndexedStudy.objects.filter(study_uid=behind.study_uid).exists()
+    assert qido_uids(logged_in(admin), StudyInstanceUID=behind.study_uid) == {behind.study_uid}
+
+
 def test_without_a_link_the_viewer_page_asks_for_a_login(db):
     answer = Client().get("/viewer/viewer?StudyInstanceUIDs=1.2.3")
 
