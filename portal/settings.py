@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Above ErrorMiddleware: the error pages it renders get the same headers.
+    "web.headers.SecurityHeadersMiddleware",
     "web.errors.ErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -292,8 +294,43 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS proxy (the stack, compose) a plain-HTTP request is sent to HTTPS and browsers are
+# told to stay there. /health stays plain: the container's health check calls gunicorn directly.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", TRUST_X_FORWARDED_PROTO)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL_REDIRECT else 0)
+# Subdomains of the portal's own host name only (not the hospital's parent domain).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Asking browsers to preload HSTS is the registrable domain owner's decision, not the portal's.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# web.headers: the policy of each answer, by path prefix (longest wins). Nginx sends the same
+# policies behind the stack (deploy/nginx/templates/portal.conf.template; a test keeps them equal).
+CONTENT_SECURITY_POLICIES = {
+    "/": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    # OHIF starts with inline scripts, compiles codecs (WebAssembly) and draws in workers.
+    "/viewer/": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' "
+        "'wasm-unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self' blob: data:; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    ),
+    # Swagger UI and ReDoc (drf-spectacular) start with an inline script.
+    **dict.fromkeys(
+        ("/api/docs", "/api/redoc"),
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; worker-src 'self' blob:; object-src 'none'; "
+        "frame-ancestors 'none'",
+    ),
+}
 
 # --- Cache ------------------------------------------------------------------------------------
 CACHE_URL = env_str("CACHE_URL")

@@ -30,9 +30,8 @@ def thumbnail_response(path: str) -> HttpResponse:
         series_uid=uids.get("series", ""),
         sop_uid=uids.get("instances", ""),
     )
-    response = HttpResponse(image, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    # Cache-Control: private, no-store (web.headers): patient pixels stay off shared disks.
+    return HttpResponse(image, content_type="image/jpeg")
 
 
 def thumbnail(*, study_uid: str, series_uid: str = "", sop_uid: str = "") -> bytes:

@@ -68,13 +68,9 @@ def series_thumbnail(request: HttpRequest, pk: int, series_id: str) -> HttpRespo
     except OrthancError as exc:
         # Orthanc down, or an image it cannot decode (JPEG 2000 without GDCM): a placeholder.
         logger.info("No preview for series %s: %s", series_id, exc)
-        response = HttpResponse(PLACEHOLDER_SVG, content_type="image/svg+xml")
-        response["Cache-Control"] = "private, no-store"
-        return response
-    response = HttpResponse(content, content_type=content_type)
-    # The URL names the previewed instance (?i=), so a new upload gets a new URL.
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+        return HttpResponse(PLACEHOLDER_SVG, content_type="image/svg+xml")
+    # Cache-Control: private, no-store (web.headers): patient pixels stay off shared disks.
+    return HttpResponse(content, content_type=content_type)
 
 
 @login_required

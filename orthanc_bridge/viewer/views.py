@@ -48,14 +48,13 @@ def app_config(request: HttpRequest) -> HttpResponse:
         }
         for link in links
     }
-    response = render(
+    # Cache-Control: private, no-store (web.headers): it names the visitor's links.
+    return render(
         request,
         "orthanc_bridge/app-config.js",
         {"visitor": bool(links), "shared_json": json.dumps(shared)},
         content_type="text/javascript",
     )
-    response["Cache-Control"] = "private, no-cache"  # names the visitor's links
-    return response
 
 
 @require_GET

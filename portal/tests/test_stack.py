@@ -20,12 +20,15 @@ import sys
 import time
 
 import pytest
+from django.conf import settings
 
 from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
 from devtools.local_server import free_port
 from orthanc_bridge.tests.test_dicomweb import EXPECTED, endpoints
 from orthanc_bridge.tests.test_viewer import bright_fraction, viewport_pixels
 from portal.tests.stack_client import ADMIN, PASSWORD, ROOT, session, token, viewer_page
+
+CSP = settings.CONTENT_SECURITY_POLICIES
 
 
 def gunicorn_log(stack, since: dict | None = None) -> dict[str, str]:
@@ -64,13 +67,16 @@ def test_logging_in_over_https_and_the_security_headers(stack):
         headers={"Referer": f"{stack.url}/accounts/login/"},
     )
 
+    patients = client.get(f"{stack.url}/patients/")
     assert answer.status_code == 200
-    assert DEMO_PATIENT_EXTERNAL_ID in client.get(f"{stack.url}/patients/").text
+    assert DEMO_PATIENT_EXTERNAL_ID in patients.text
     assert all(cookie.secure for cookie in client.cookies)
-    headers = answer.raw.headers
-    assert headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
-    assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
-    assert "script-src 'self';" in headers["Content-Security-Policy"]
+    for headers in (answer.raw.headers, patients.raw.headers):
+        # One copy of each (Nginx's), the portal's own policy (web.headers).
+        assert headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
+        assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
+        assert headers.getlist("Content-Security-Policy") == [CSP["/"]]
+        assert headers.getlist("Cache-Control") == ["private, no-store"]
 
 
 def test_static_files_and_the_viewers_come_from_nginx(stack):
@@ -85,6 +91,8 @@ def test_static_files_and_the_viewers_come_from_nginx(stack):
     assert "max-age=315360000" in viewer_code.headers["Cache-Control"]  # hashed: kept
     assert viewer_index.status_code == 200
     assert "no-cache" in viewer_index.headers["Cache-Control"]
+    assert viewer_index.headers["Content-Security-Policy"] == CSP["/viewer/"]
+    assert "no-store" not in css.headers["Cache-Control"]  # no patient in a stylesheet
     log = "".join(gunicorn_log(stack).values())
     assert "GET /static/css/portal.css" not in log
     assert f"GET /viewer/{bundle}" not in log
@@ -159,6 +167,9 @@ def test_wado_bytes_skip_gunicorn_and_only_the_decision_reaches_it(stack, bytes_
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("multipart/related")
     assert len(answer.content) > 128 * 128 * 2  # one CT frame, 16 bits
+    # Pixels of a patient: no browser or proxy keeps them, whoever streamed them.
+    assert answer.raw.headers.getlist("Cache-Control") == ["private, no-store"]
+    assert answer.raw.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
     time.sleep(0.5)  # gunicorn writes its access log after the answer
     log = "".join(gunicorn_log(stack, since=log_before).values())
     assert "GET /internal/dicom-web/decision" in log or bytes_via == "django"
