@@ -23,11 +23,12 @@ def test_a_folder_upload_shows_progress_results_and_the_new_study(
     page.wait_for_selector("#studies-panel >> text=No image in the image server")
 
     page.set_input_files("input[webkitdirectory]", str(folder))
-    page.wait_for_function("document.querySelector('[data-progress]').value === 100")
+    # Functions, not bare expressions: Playwright eval()s those, which the portal's CSP refuses.
+    page.wait_for_function("() => document.querySelector('[data-progress]').value === 100")
     page.wait_for_selector("#studies-panel .series img")
 
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('#studies-panel .series img'))"
+        "() => Array.from(document.querySelectorAll('#studies-panel .series img'))"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
 

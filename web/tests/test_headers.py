@@ -132,3 +132,25 @@ def test_without_a_tls_proxy_check_deploy_names_what_is_missing(tmp_path):
 
     assert done.returncode != 0
     assert "security.W004" in done.stderr and "security.W008" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chromium_runs_no_injected_inline_script_on_a_portal_page(page):
+    """Should escaping ever fail, markup slipped into a page still runs nothing."""
+    page.goto("/accounts/login/")
+    page.evaluate(
+        """() => {
+            window.refused = [];
+            document.addEventListener(
+                'securitypolicyviolation', e => refused.push(e.violatedDirective)
+            );
+            document.body.insertAdjacentHTML('beforeend', '<img src=x onerror="window.ran = 1">');
+            const s = document.createElement('script');
+            s.textContent = 'window.ran = 2';
+            document.body.append(s);
+        }"""
+    )
+    page.wait_for_function("() => window.refused.length >= 2")
+
+    assert page.evaluate("() => window.ran") is None
+    assert set(page.evaluate("() => window.refused")) <= {"script-src-attr", "script-src-elem"}
