@@ -284,8 +284,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 
 # --- Security ---------------------------------------------------------------------------------
-# Sessions are read from the cache first: every DICOMweb request of the viewer carries one.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions in the database alone, never a cached copy: a Redis cut off from one worker (not
+# restarted) keeps what it held, and would let a session ended meanwhile in again once it
+# answers. Each request reads the user from the database anyway; behind Nginx the viewer's
+# image requests are decided once per DICOMWEB_DECISION_SECONDS.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", IS_PRODUCTION and not DEBUG)

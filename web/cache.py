@@ -1,11 +1,11 @@
 """Django's Redis cache, made to degrade instead of failing requests when Redis is away.
 
 Everything the portal keeps in the cache can be found again (access decisions, the
-"Orthanc unresponsive" flag, sessions' cached copies, "images viewed" de-duplication), so with
-Redis down a read is a miss and a write is dropped, with one warning every 30 seconds: pages,
-the API and DICOMweb go on, slower, and an access decision is made afresh each time — never a
-stale "allowed" kept past a revocation. ``add`` answers "stored" so an "images viewed" event is
-written rather than lost (a duplicate at worst).
+"Orthanc unresponsive" flag, "images viewed" de-duplication, rate-limit counts; sessions are in
+the database), so with Redis down a read is a miss and a write is dropped, with one warning
+every 30 seconds: pages, the API and DICOMweb go on, slower, and an access decision is made
+afresh each time — never a stale "allowed" kept past a revocation. ``add`` answers "stored" so
+an "images viewed" event is written rather than lost (a duplicate at worst).
 """
 
 from __future__ import annotations

@@ -4,18 +4,20 @@ Code anywhere raises a ``PortalError`` (a status, a machine-readable code, a sen
 people); ``ErrorMiddleware`` (and DRF's exception handler in ``web.api.errors``) renders it:
 ``{"detail", "code"}`` JSON for clients that want JSON, the error page for everyone else.
 Django's own 400/403/404/500 handlers answer the same way, and a database failure becomes a
-503 that says nothing was saved (writes run in transactions).
+503 that says nothing was saved (writes run in transactions), wherever it was raised.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -155,9 +157,24 @@ class ErrorMiddleware:
             return render_error(request, exception)
         if isinstance(exception, DatabaseError):
             logger.error("Database error on %s %s: %s", request.method, request.path, exception)
-            detail = _("The database is unavailable. Nothing was saved; please try again shortly.")
-            return error_response(request, 503, "database_unavailable", detail)
+            return database_unavailable(request)
         return None
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503 of a database failure. The page is rendered without the request's context
+    processors: the user, their rights and their messages all need the database, and asking it
+    again would fail again (or wait for its connect timeout each time). It is shown as to an
+    anonymous visitor."""
+    from django.contrib.auth.models import AnonymousUser
+
+    detail = _("The database is unavailable. Nothing was saved; please try again shortly.")
+    if wants_json(request):
+        return JsonResponse({"detail": detail, "code": "database_unavailable"}, status=503)
+    page = render_to_string(
+        "error.html", {"status": 503, "message": detail, "user": AnonymousUser()}
+    )
+    return HttpResponse(page, status=503)
 
 
 # --- Django's handlers (set in the root URLconf) ----------------------------------------------
@@ -176,4 +193,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database failure outside a view (a middleware reading the session): the same 503.
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        return database_unavailable(request)
     return render_error(request, PortalError())

@@ -62,6 +62,10 @@ class Stack:
         self.nginx = Nginx(self.directory / "nginx", {})
 
     @property
+    def temp_dir(self) -> Path:
+        return self.directory / "portal" / "tmp"
+
+    @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.https_port}"
 
@@ -78,6 +82,8 @@ class Stack:
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "CSRF_TRUSTED_ORIGINS": ",".join(origins),
             "PORTAL_VAR_DIR": str(self.directory / "portal"),
+            # Uploads spooled to disk land here too, not in the machine's /tmp.
+            "TMPDIR": str(self.temp_dir),
             "DATABASE_URL": self.postgres.url("portal"),
             "CACHE_URL": self.redis.url,
             **self.orthanc.environment(),
@@ -116,6 +122,7 @@ class Stack:
     def _start(self) -> None:
         if not (self.ohif_dist / "index.html").exists():
             raise StackError(f"OHIF is not installed in {self.ohif_dist}: run `make viewer`")
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
         self.postgres.start()
         self.say(f"PostgreSQL on 127.0.0.1:{self.postgres.port}")
         self.redis.start()

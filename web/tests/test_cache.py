@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -53,8 +56,33 @@ def test_pages_and_logins_work_with_redis_down(redis_cache, admin):
         {"email": admin.email, "password": "Correct-Horse-42"},
         content_type="application/json",
     )
-    client.force_login(admin)  # a session (cached_db: read from the database)
+    client.force_login(admin)  # a session (in the database)
     page = client.get("/patients/")
 
     assert login.status_code == 200
     assert page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_session_ended_while_redis_hangs_does_not_come_back_with_redis(
+    redis_cache, admin, settings
+):
+    """Redis unreachable but not restarted (a hung server, a network cut) keeps what it held:
+    a logout whose cache delete was dropped must not let the old cookie in once Redis answers
+    again. Sessions live in the database alone (SESSION_ENGINE)."""
+    hung_soon = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
+    settings.CACHES = {"default": {**settings.CACHES["default"], "OPTIONS": hung_soon}}
+    client = Client()
+    client.force_login(admin)
+    assert client.get("/patients/").status_code == 200
+    cookie = client.cookies["sessionid"].value
+
+    os.kill(redis_cache.process.pid, signal.SIGSTOP)
+    try:
+        assert client.post("/accounts/logout/").status_code == 302
+    finally:
+        os.kill(redis_cache.process.pid, signal.SIGCONT)
+    stale = Client()
+    stale.cookies["sessionid"] = cookie
+
+    assert stale.get("/patients/").status_code == 302  # to the login page
