@@ -9,12 +9,15 @@ shared by the session's other tests.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 import uuid
 
 import pytest
 import redis
+import requests
 
 from orthanc_bridge.tests.test_dicomweb import endpoints
 from portal.tests.stack_client import ADMIN, PASSWORD, session, token
@@ -169,3 +172,50 @@ def test_with_redis_stopped_the_stack_works_and_no_revocation_is_undone(
     assert logged_in(stack).get(f"{stack.url}/patients/").status_code == 200
     assert session(stack).get(f"{stack.url}{url}", headers={**admin, "Accept": accept}).ok
     assert redis.Redis.from_url(stack.redis.url).dbsize() > 0
+
+
+def answers(url: str, headers: dict[str, str]) -> bool:
+    try:
+        requests.get(url, headers=headers, timeout=5)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def test_a_replica_started_while_orthanc_is_down_serves_pages_then_images_once_it_is_back(
+    stack, uploaded
+):
+    """Orthanc stopped when a portal replica starts: the replica starts anyway (nothing at start
+    waits for Orthanc), pages work, images are a clear 503, and once Orthanc is back the same
+    replica serves them, without a restart."""
+    api = token(stack, *ADMIN)
+    url, accept = endpoints(uploaded)["study metadata"]
+    replica = f"http://127.0.0.1:{stack.web_ports[1]}"
+    # Straight to the replica, as Nginx forwards: HTTPS said by the trusted proxy header.
+    direct = {"Host": "localhost", "X-Forwarded-Proto": "https", **api}
+    stack.orthanc.stop()
+    try:
+        os.killpg(stack.web[1].pid, signal.SIGKILL)
+        stack.web[1].wait(timeout=10)
+        stack.web[1] = stack.start_web(1)
+        wait_until(lambda: answers(f"{replica}/health", direct))  # its workers booted
+        health = session(stack).get(f"{replica}/health", headers=direct)
+        patients = session(stack).get(f"{replica}/api/patients", headers=direct)
+        images = session(stack).get(f"{replica}{url}", headers={**direct, "Accept": accept})
+    finally:
+        stack.orthanc.start()
+
+    assert (health.status_code, health.json()) == (
+        503,
+        {"status": "degraded", "database": "ok", "orthanc": "unavailable"},
+    )
+    assert patients.status_code == 200 and patients.json()["count"] >= 1
+    assert images.status_code == 503
+    assert images.json()["code"] == "orthanc_unavailable"
+    # Back: the replica finds out by itself (its probe, or /health) and serves the images.
+    wait_until(
+        lambda: (
+            session(stack).get(f"{replica}{url}", headers={**direct, "Accept": accept}).status_code
+            == 200
+        )
+    )
