@@ -1,5 +1,6 @@
 """`make load`: a stack of its own on free ports, seeded, loaded by simulated viewers and staff
 (devtools.load), its figures printed; stopped and removed afterwards, on failure and Ctrl-C too.
+The servers' logs are kept in var/load-logs/ (the last run's), to read what an error was.
 
 Exits 1 when any request failed (an error status, a timeout, an answer a browser could not
 use); latencies and memory are goals to read beside the figures, not a failure, since this
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.load import run_load
@@ -25,6 +27,17 @@ from devtools.stack import Stack, StackError
 
 def _stop(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def _keep_logs(directory: Path) -> None:
+    """The servers' logs (not their data) to var/load-logs/, read after the stack is gone."""
+    kept = Path(settings.BASE_DIR) / "var" / "load-logs"
+    shutil.rmtree(kept, ignore_errors=True)
+    for log in directory.glob("**/*.log"):
+        if "data" not in log.relative_to(directory).parts:
+            target = kept / log.relative_to(directory)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(log, target)
 
 
 class Command(BaseCommand):
@@ -64,12 +77,16 @@ class Command(BaseCommand):
             )  # fmt: skip
         except StackError as exc:
             raise CommandError(f"the stack did not start: {exc}") from exc
+        except KeyboardInterrupt:
+            self.stderr.write("load: interrupted; stopping the stack")
+            sys.exit(130)
         finally:
             # A second Ctrl-C or SIGTERM must not cut the stopping short.
             for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_IGN)
             stack.stop()
+            _keep_logs(directory)
             shutil.rmtree(directory, ignore_errors=True)
         if report.errors:
-            self.stderr.write(f"load: {report.errors} requests failed")
+            self.stderr.write(f"load: {report.errors} requests failed; logs in var/load-logs/")
             sys.exit(1)
