@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 # `make run DEMO_PATIENTS=5000` also creates that many synthetic patients (once).
 DEMO_PATIENTS ?= 0
 
-.PHONY: run test stack lint bench install viewer system-deps messages clean
+.PHONY: run test stack lint bench load install viewer system-deps messages clean
 
 # System packages the project needs (Debian), installed when missing and we are root.
 system-deps:
@@ -65,6 +65,14 @@ bench: install viewer
 		'$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py bench_upload \
 		 && $(PY) manage.py bench_dicomweb && $(PY) manage.py bench_patients \
 		 && $(PY) manage.py bench_qido && $(PY) manage.py bench_worklist && $(PY) manage.py bench_stack'
+
+# 50 viewers and 20 staff against a stack of its own (HTTPS through Nginx) for LOAD_SECONDS:
+# requests per second, p50/p95/p99 per kind, errors and each process's memory beside the goals;
+# exits non-zero on any error. The command runs no query of its own: no throwaway PostgreSQL.
+LOAD_SECONDS ?= 60
+load: install viewer
+	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+	LOAD_SECONDS=$(LOAD_SECONDS) PORTAL_ENV=development $(PY) manage.py load
 
 # Catalogs: edit locale/*/LC_MESSAGES/django.po, then compile (needs gettext's msgfmt).
 messages: install

@@ -1,9 +1,12 @@
-"""Helpers shared by the `make bench` commands: a real portal process and its memory."""
+"""Helpers shared by the `make bench` commands and `make load`: a real portal process, its
+memory, and a started stack's admin token and study index."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -15,9 +18,10 @@ from typing import Any
 from django.conf import settings
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of ``pid`` in KiB; ``field="RssAnon"``: its private, anonymous part."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
 
@@ -83,3 +87,45 @@ class PortalProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def stack_context(stack: Any) -> ssl.SSLContext:
+    """TLS that trusts the stack's self-signed certificate (devtools.stack)."""
+    return ssl.create_default_context(cafile=stack.directory / "tls" / "cert.pem")
+
+
+def stack_token(stack: Any) -> str:
+    """An API access token of the demo administrator (seed_demo), asked of the stack through
+    its Nginx."""
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", stack.https_port, timeout=60, context=stack_context(stack)
+    )
+    body = json.dumps(
+        {"email": settings.DEMO_ADMIN_EMAIL, "password": settings.DEMO_ADMIN_PASSWORD}
+    )
+    connection.request("POST", "/api/auth/login", body, {"Content-Type": "application/json"})
+    answer = json.loads(connection.getresponse().read())
+    connection.close()
+    return answer["access"]
+
+
+def wait_indexed(stack: Any, uids: list[str], authorization: str, timeout: float = 60) -> None:
+    """Until QIDO through the stack finds every study of ``uids``: the follower indexes what was
+    stored in Orthanc behind the portal's back, and searches need it."""
+    deadline = time.monotonic() + timeout
+    waiting = list(uids)
+    while waiting:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", stack.https_port, timeout=60, context=stack_context(stack)
+        )
+        connection.request(
+            "GET", f"/dicom-web/studies?StudyInstanceUID={waiting[0]}",
+            headers={"Authorization": authorization},
+        )  # fmt: skip
+        if waiting[0] in connection.getresponse().read().decode():
+            waiting.pop(0)
+        elif time.monotonic() > deadline:
+            raise RuntimeError(f"the follower did not index {len(waiting)} of the studies")
+        else:
+            time.sleep(0.25)
+        connection.close()

@@ -12,7 +12,6 @@ keep-alive connections >= 0.9x, study metadata and QIDO within 10 ms of it.
 from __future__ import annotations
 
 import http.client
-import json
 import shutil
 import ssl
 import statistics
@@ -23,6 +22,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from devtools.bench_tools import stack_context, stack_token, wait_indexed
 from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
 from devtools.dicom_samples import ct_volume
 from devtools.local_server import free_port
@@ -109,7 +109,7 @@ class Command(BaseCommand):
             shutil.rmtree(directory, ignore_errors=True)
 
     def _run(self, stack: Stack, seed_port: int, count: int) -> None:
-        context = ssl.create_default_context(cafile=stack.directory / "tls" / "cert.pem")
+        context = stack_context(stack)
         orthanc = OrthancClient(stack.orthanc.url, "preview", stack.orthanc.password)
         study = ct_volume(patient_id=DEMO_PATIENT_EXTERNAL_ID, count=count)
         for instance in study:
@@ -117,10 +117,8 @@ class Command(BaseCommand):
         total_mb = sum(len(i.content) for i in study) / 1e6
         uid = study[0].study_uid
         seed = TlsEndpoint(seed_port, "", context)
-        stack_endpoint = TlsEndpoint(
-            stack.https_port, f"Bearer {self._token(stack, context)}", context
-        )
-        self._wait_indexed(stack_endpoint, uid)
+        stack_endpoint = TlsEndpoint(stack.https_port, f"Bearer {stack_token(stack)}", context)
+        wait_indexed(stack, [uid], stack_endpoint.authorization)
         # Each path is measured in turn with the seed's, round after round, so both see the
         # same moment of this shared machine.
         seed_a, through_nginx = self._measure([seed, stack_endpoint], study, uid)
@@ -131,32 +129,6 @@ class Command(BaseCommand):
             count,
             total_mb,
         )
-
-    @staticmethod
-    def _token(stack: Stack, context: ssl.SSLContext) -> str:
-        connection = http.client.HTTPSConnection("127.0.0.1", stack.https_port, context=context)
-        body = json.dumps({"email": "admin@imagine.fr", "password": "Admin123!"})
-        connection.request("POST", "/api/auth/login", body, {"Content-Type": "application/json"})
-        answer = json.loads(connection.getresponse().read())
-        connection.close()
-        return answer["access"]
-
-    @staticmethod
-    def _wait_indexed(endpoint: TlsEndpoint, uid: str, timeout: float = 60) -> None:
-        """The follower indexes what was stored behind the portal's back; QIDO needs it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            connection = endpoint.connection()
-            connection.request(
-                "GET", f"/dicom-web/studies?StudyInstanceUID={uid}",
-                headers={"Authorization": endpoint.authorization},
-            )  # fmt: skip
-            if uid in connection.getresponse().read().decode():
-                connection.close()
-                return
-            connection.close()
-            time.sleep(0.25)
-        raise RuntimeError("the follower did not index the benchmark study")
 
     @staticmethod
     def _measure(endpoints: list[TlsEndpoint], study: list, uid: str) -> list[dict[str, Any]]:
