@@ -12,8 +12,8 @@ from typing import IO
 
 from django.utils.translation import gettext as _
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.encaps import generate_fragments
-from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
 PREAMBLE_LENGTH = 128
@@ -28,6 +28,9 @@ def is_uid(value: str) -> bool:
 
 # Orthanc indexes instances by the UIDs, and STOW-RS requires the SOP Class: a file without
 # them is cut short or not an image.
+PATIENT_ID_TAG = 0x00100020
+UNDEFINED_LENGTH = 0xFFFFFFFF
+MAX_READS = 100_000
 REQUIRED_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
 
 
@@ -40,12 +43,18 @@ class DicomRejected(Exception):
         self.identity = identity
 
 
-def is_dicom_file(fileobj: IO[bytes]) -> bool:
-    """A DICOM Part 10 file: 128-byte preamble, then "DICM"."""
-    start = fileobj.tell()
-    head = fileobj.read(PREAMBLE_LENGTH + 4)
-    fileobj.seek(start)
-    return len(head) == PREAMBLE_LENGTH + 4 and head[PREAMBLE_LENGTH:] == b"DICM"
+HEAD_LENGTH = PREAMBLE_LENGTH + 4
+
+
+def head_problem(head: bytes) -> str:
+    """Why a file whose first HEAD_LENGTH bytes are ``head`` is not DICOM Part 10 (a 128-byte
+    preamble, then "DICM"); empty when it may be. Decided from the first bytes alone, so a zip
+    entry is refused before it is inflated any further."""
+    if not head:
+        return _("Empty file.")
+    if len(head) < HEAD_LENGTH or head[PREAMBLE_LENGTH:HEAD_LENGTH] != b"DICM":
+        return _("Not a DICOM file (no DICM marker after the preamble).")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -60,24 +69,51 @@ class DicomIdentity:
     patient_birth_date: str = ""
 
 
+class _ReadCounted:
+    """The file as pydicom reads it, one read call per top-level element, refused past
+    MAX_READS: a forged file of millions of empty elements (a preamble, then zeros) would hold
+    a worker for minutes. Real files have hundreds of top-level elements (pydicom parses a
+    sequence's items only when they are read, and nothing here reads them)."""
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        self._file = fileobj
+        self._reads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads += 1
+        if self._reads > MAX_READS:
+            raise DicomRejected(
+                _("Unreadable DICOM file: more than %(count)s elements.") % {"count": MAX_READS}
+            )
+        return self._file.read(size)
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+
 def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
     """Raise DicomRejected unless the file is whole, readable DICOM; return who it is about.
 
     The file position is restored for the caller.
     """
     start = fileobj.tell()
-    if not is_dicom_file(fileobj):
-        raise DicomRejected(_("Not a DICOM file (no DICM marker after the preamble)."))
+    problem = head_problem(fileobj.read(HEAD_LENGTH))
+    fileobj.seek(start)
+    if problem:
+        raise DicomRejected(problem)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            dataset = dcmread(fileobj)
+            dataset = dcmread(_ReadCounted(fileobj))
         # pydicom reads a cut file as far as it goes and only warns about the missing end.
         for warning in caught:
             if "End of file" in str(warning.message):
                 raise DicomRejected(_("Truncated DICOM file: it ends before its last element."))
+        _check_declared_lengths(dataset)
+        patient_id_bytes = _raw_bytes(dataset, PATIENT_ID_TAG)  # before pydicom converts it
         identity = DicomIdentity(
-            patient_id=str(dataset.get("PatientID", "")).strip(),
+            # As Orthanc indexes it: a leading space is kept (never stripped here).
+            patient_id=str(dataset.get("PatientID", "")),
             study_uid=str(dataset.get("StudyInstanceUID", "")),
             series_uid=str(dataset.get("SeriesInstanceUID", "")),
             sop_class_uid=str(dataset.get("SOPClassUID", "")),
@@ -91,14 +127,72 @@ def inspect_dicom(fileobj: IO[bytes]) -> DicomIdentity:
                 _("Incomplete DICOM file: %(tags)s missing.") % {"tags": ", ".join(missing)},
                 identity,
             )
+        for tag in REQUIRED_TAGS:
+            # Orthanc, the index and the portal's URLs key instances by these UIDs.
+            if not is_uid(uid := str(dataset.get(tag))):
+                reason = _("Its %(tag)s “%(uid)s” is not a DICOM UID.") % {
+                    "tag": tag,
+                    "uid": uid[: UID_MAX_LENGTH + 1],
+                }
+                raise DicomRejected(reason, identity)
+        _check_patient_id_as_indexed(patient_id_bytes, identity)
         _check_pixel_data_complete(dataset, identity)
     except DicomRejected:
         raise
-    except (InvalidDicomError, ValueError, EOFError, OSError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # any failure of the parser on a hostile file
+        # The files are hostile input: pydicom raises whatever its parsing of a forged element
+        # leads to (ValueError, struct.error, IndexError, TypeError...); each is a refusal.
         raise DicomRejected(_("Unreadable DICOM file: %(error)s") % {"error": exc}) from exc
     finally:
         fileobj.seek(start)
     return identity
+
+
+def _check_declared_lengths(dataset) -> None:
+    """An element longer than the rest of the file is a cut or forged file; pydicom reads what
+    there is of its last element without a word (a PixelData declared 4 GB long, holding the
+    8 KB an image needs, would reach Orthanc)."""
+    for element in dataset.elements():
+        if not isinstance(element, RawDataElement) or element.length == UNDEFINED_LENGTH:
+            continue
+        if element.value is not None and len(element.value) < element.length:
+            raise DicomRejected(
+                _(
+                    "Truncated DICOM file: its element %(tag)s declares %(declared)s bytes, "
+                    "the file holds %(actual)s."
+                )
+                % {"tag": element.tag, "declared": element.length, "actual": len(element.value)}
+            )
+
+
+def _raw_bytes(dataset, tag: int) -> bytes:
+    """An element's bytes as in the file, padding included; empty when it is absent."""
+    element = dataset.get_item(tag)
+    if element is None or element.value is None:
+        return b""
+    return element.value if isinstance(element.value, bytes) else str(element.value).encode()
+
+
+def _check_patient_id_as_indexed(raw: bytes, identity: DicomIdentity) -> None:
+    """Refuse a PatientID that Orthanc would index otherwise than the portal compares it.
+
+    Orthanc removes the trailing padding (spaces, then NULs) and keeps everything else: a
+    PatientID " SEC-F-0001" is another patient there than "SEC-F-0001", and "W \\0" is "W "
+    there while pydicom reads "W". An external ID never has surrounding spaces nor control
+    characters (patients.models), so such a file can only land in the unassigned inbox: it is
+    refused, with the reason, rather than rewritten (the portal stores files as they were made;
+    a modality's C-STORE of the same file reaches Orthanc unchanged).
+    """
+    indexed = raw.rstrip(b" ").rstrip(b"\0")
+    # ESC (0x1b) introduces ISO 2022 character sets: part of a name, not a control character.
+    controls = any((byte < 0x20 and byte != 0x1B) or byte == 0x7F for byte in indexed)
+    if controls or indexed != indexed.strip():
+        reason = _(
+            "The file's PatientID “%(found)s” has spaces or control characters around or in "
+            "it, which the image server keeps: its images would not be filed under "
+            "“%(meant)s”. Correct the PatientID in the file and send it again."
+        ) % {"found": identity.patient_id, "meant": identity.patient_id.strip()}
+        raise DicomRejected(reason, identity)
 
 
 def _check_pixel_data_complete(dataset, identity: DicomIdentity) -> None:

@@ -110,7 +110,9 @@ def patient_update(*, actor, patient: Patient, **fields: Any) -> Patient:
     unknown = set(fields) - {*EDITABLE_FIELDS, "groups"}
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
-    before = patient_snapshot(patient)
+    # As stored, not as passed: a page's ModelForm has already set its values on ``patient``
+    # while validating, and a snapshot of it would see no change to audit.
+    before = patient_snapshot(Patient.objects.get(pk=patient.pk))
     final_groups = None
     if "groups" in fields:
         final_groups = _resolve_groups(actor, patient, fields.pop("groups"))

@@ -434,6 +434,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 1000)
 UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_EXPANDED_BYTES = env_int("UPLOAD_ZIP_MAX_EXPANDED_BYTES", 8 * 1024**3)
 UPLOAD_ZIP_MAX_ENTRIES = env_int("UPLOAD_ZIP_MAX_ENTRIES", 50000)
+# The zips of one request may expand to 64 MiB plus this many times their own size; a zip past
+# it is refused from the sizes it declares, before any byte is inflated (zip bombs deflate a
+# thousandfold, DICOM tenfold, a blank or synthetic image a hundredfold).
+UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 200)
 # The longest one upload request (a page batch, an API call, a STOW-RS request) may spend; files
 # not sent by then are reported "not stored" with the reason, to be sent again.
 UPLOAD_BATCH_SECONDS = env_float("UPLOAD_BATCH_SECONDS", 25.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+import urllib3
 from django.utils.translation import gettext_lazy
 
 from web.errors import PortalError, ServiceUnavailable
@@ -18,15 +19,18 @@ class OrthancUnavailable(OrthancError, ServiceUnavailable):
     """Orthanc could not be reached, timed out, or failed on its side (5xx).
 
     Raised out of a view, it is the portal's 503 (web.errors): users read ``detail``, the logs
-    read the technical ``reason``.
+    read the technical ``reason``. ``sent``: the request reached Orthanc and no answer came
+    back (a read timeout, a connection broken after sending), so Orthanc may have carried it
+    out; False when it never left (refused connection, known unresponsive, no time left).
     """
 
     code = "orthanc_unavailable"
     default_detail = gettext_lazy("The image server is unavailable. Try again shortly.")
 
-    def __init__(self, reason: str = "", **answer: Any) -> None:
+    def __init__(self, reason: str = "", *, sent: bool = False, **answer: Any) -> None:
         super().__init__(**answer)
         self.reason = reason
+        self.sent = sent
 
     def __str__(self) -> str:
         return self.reason or self.detail
@@ -73,3 +77,14 @@ def orthanc_message(response: requests.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("Details") or body.get("Message") or body)
     return str(body)[:300]
+
+
+def may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether a failed request may have reached Orthanc: not when no connection was made. (A
+    stopped Orthanc reads a request from its socket when it resumes, and carries it out.)"""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return not isinstance(
+        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    )

@@ -30,6 +30,7 @@ from orthanc_bridge.client.errors import (
     OrthancNotFound,
     OrthancRejected,
     OrthancUnavailable,
+    may_have_arrived,
     orthanc_message,
 )
 from orthanc_bridge.client.paths import literal_query, safe_path
@@ -170,16 +171,23 @@ class OrthancClient:
                 prepared, timeout=timeout, stream=stream, allow_redirects=False
             )
         except requests.ReadTimeout as exc:
+            # Sent, unanswered: Orthanc may still carry it out (``sent``).
             if cut_by_deadline:
                 # The request ran out of its own time; Orthanc may be busy, not hung.
-                raise OrthancDeadline(f"{method} {path} ran past its deadline") from exc
+                raise OrthancDeadline(f"{method} {path} ran past its deadline", sent=True) from exc
             self.mark_unresponsive(f"{method} {path}: {exc}")
-            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
+            raise OrthancUnavailable(
+                f"Orthanc did not answer {method} {path}: {exc}", sent=True
+            ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             self.mark_unresponsive(f"{method} {path}: {exc}")
-            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
+            raise OrthancUnavailable(
+                f"Orthanc did not answer {method} {path}: {exc}", sent=may_have_arrived(exc)
+            ) from exc
         except requests.RequestException as exc:
-            raise OrthancUnavailable(f"Orthanc did not answer {method} {path}: {exc}") from exc
+            raise OrthancUnavailable(
+                f"Orthanc did not answer {method} {path}: {exc}", sent=may_have_arrived(exc)
+            ) from exc
         if response.status_code >= 500:
             message = orthanc_message(response)
             response.close()

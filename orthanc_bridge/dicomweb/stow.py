@@ -12,7 +12,7 @@ from audit.models import Action
 from orthanc_bridge.access import require_image_uploader
 from orthanc_bridge.dicom_checks import DicomIdentity, is_uid
 from orthanc_bridge.ingest.checks import FAILURE_CANNOT_UNDERSTAND
-from orthanc_bridge.ingest.pipeline import REJECTED, IngestReport, ingest
+from orthanc_bridge.ingest.pipeline import STORED_OR_PRESENT, IngestReport, ingest
 from orthanc_bridge.ingest.sources import (
     RequestInvalid,
     multipart_boundary,
@@ -53,10 +53,12 @@ def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
 
 def status_code(report: IngestReport) -> int:
     """200 all stored, 202 some; none: 400 when a part was not whole, readable DICOM (the
-    request itself is bad, as Orthanc answers), else 409 (PS3.18 10.5.3)."""
-    if not report.rejected:
+    request itself is bad, as Orthanc answers), else 409 (PS3.18 10.5.3). A part whose store
+    is unknown (sent, unanswered) counts as failed: sending it again is safe."""
+    failed = report.rejected + report.unknown
+    if not failed:
         return 200
-    if len(report.rejected) < len(report.files):
+    if len(failed) < len(report.files):
         return 202
     unreadable = any(f.failure == FAILURE_CANNOT_UNDERSTAND for f in report.rejected)
     return 400 if unreadable else 409
@@ -73,7 +75,9 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
             "00081155": {"vr": "UI", "Value": [sop_instance]} if sop_instance else {"vr": "UI"},
         }
 
-    kept = [f.identity for f in report.files if f.status != REJECTED and f.identity is not None]
+    kept = [
+        f.identity for f in report.files if f.status in STORED_OR_PRESENT and f.identity is not None
+    ]
     studies = {identity.study_uid for identity in kept} | (
         {study_uid} if is_uid(study_uid) else set()
     )
@@ -92,7 +96,7 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
                 for identity in kept
             ],
         }
-    if report.rejected:
+    if failed := report.rejected + report.unknown:
         body["00081198"] = {
             "vr": "SQ",
             "Value": [
@@ -105,7 +109,7 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
                     # Error Comment: the reason in words, for the people reading the answer.
                     "00000902": {"vr": "LO", "Value": [f.reason[:64]]},
                 }
-                for f in report.rejected
+                for f in failed
             ],
         }
     return body

@@ -43,6 +43,7 @@ def record_batch(
             stored=F("stored") + counts["stored"],
             already_present=F("already_present") + counts["already_present"],
             rejected=F("rejected") + counts["rejected"],
+            unknown=F("unknown") + counts.get("unknown", 0),
             updated_at=timezone.now(),
         )
         action.refresh_from_db()
@@ -72,6 +73,8 @@ def _finish(action: UploadAction) -> None:
         "already_present": action.already_present,
         "rejected": action.rejected,
     }
+    if action.unknown:
+        counts["unknown"] = action.unknown
     batches = f"{action.batches_done}/{action.batches_expected}"
     _write(actor=action.actor, patient=action.patient, counts=counts, batches=batches)
     action.delete()

@@ -24,6 +24,7 @@ class UploadAction(models.Model):
     stored = models.PositiveIntegerField(default=0)
     already_present = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)  # sent, unanswered: maybe stored
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

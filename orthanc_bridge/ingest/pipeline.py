@@ -8,7 +8,10 @@ DICOM JSON).
 
 A rejected file never reaches Orthanc; accepted files of the same request are kept. If Orthanc
 goes down or stops answering, or the request runs past UPLOAD_BATCH_SECONDS, the
-files not sent are reported as not stored and the files already stored stay.
+files not sent are reported as not stored and the files already stored stay. A file sent whose
+answer never came is "unknown", never "not stored": Orthanc may have stored it, or may store it
+when it resumes; sending it again is safe (Orthanc recognises an instance it holds by its SOP
+Instance UID and answers AlreadyStored).
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ from orthanc_bridge.ingest.checks import (
     SafetyCheck,
     record_mismatch,
 )
-from orthanc_bridge.ingest.sources import Part, Rejection
+from orthanc_bridge.ingest.sources import Part, Rejection, file_size
 from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
 STORED, ALREADY_PRESENT, REJECTED, PENDING = "stored", "already_present", "rejected", "pending"
+UNKNOWN = "unknown"  # sent, unanswered: maybe stored
+STORED_OR_PRESENT = (STORED, ALREADY_PRESENT)
 
 
 @dataclass
@@ -98,12 +103,25 @@ class IngestReport:
     def rejected(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == REJECTED]
 
+    @property
+    def unknown(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == UNKNOWN]
+
+    def counts(self) -> dict[str, int]:
+        """What the audit event records; ``unknown`` only when some file's fate is unknown."""
+        counts = {"stored": self.stored, "already_present": self.already_present,
+                  "rejected": len(self.rejected)}  # fmt: skip
+        if self.unknown:
+            counts["unknown"] = len(self.unknown)
+        return counts
+
     def as_dict(self) -> dict[str, Any]:
         """The portal's JSON answer (page script and API)."""
         return {
             "stored": self.stored,
             "already_present": self.already_present,
             "rejected": [{"file": f.file, "reason": f.reason} for f in self.rejected],
+            "unknown": [{"file": f.file, "reason": f.reason} for f in self.unknown],
             "files": [
                 {"file": f.file, "status": f.status, "reason": f.reason, "warning": f.warning}
                 for f in self.files
@@ -137,7 +155,7 @@ class Sender:
         index = len(self.report.files)
         self.report.files.append(outcome)
         store = partial(get_client().store_instance, deadline=self.deadline)
-        if _size(fileobj) <= self.INLINE_MAX_BYTES:
+        if file_size(fileobj) <= self.INLINE_MAX_BYTES:
             content = fileobj.read()
             self.pending.append((index, self.pool.submit(store, content)))
             while len(self.pending) > self.concurrency * 2:
@@ -155,9 +173,7 @@ class Sender:
         if self.report.orthanc_unavailable:
             reason = _("Not sent: the image server became unavailable.")
         elif time.monotonic() >= self.deadline:
-            reason = _(
-                "Not sent: the upload took longer than %(seconds)s s; send this file again."
-            ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
+            reason = _took_too_long()
         else:
             return True
         outcome.status, outcome.reason, outcome.failure = REJECTED, reason, FAILURE_PROCESSING
@@ -173,8 +189,11 @@ class Sender:
         try:
             answer = future.result()
         except (OrthancError, ValueError) as exc:
-            outcome.status, outcome.failure = REJECTED, FAILURE_PROCESSING
-            outcome.reason = not_stored_because(exc, self.report)
+            outcome.failure = FAILURE_PROCESSING
+            if isinstance(exc, ValueError) or (isinstance(exc, OrthancUnavailable) and exc.sent):
+                outcome.status, outcome.reason = UNKNOWN, unconfirmed_because(exc, self.report)
+            else:
+                outcome.status, outcome.reason = REJECTED, not_stored_because(exc, self.report)
             return
         outcome.status = ALREADY_PRESENT if answer.get("Status") == "AlreadyStored" else STORED
         outcome.orthanc_study = str(answer.get("ParentStudy", ""))
@@ -189,27 +208,42 @@ class Sender:
         self.pool.shutdown(wait=True)
 
 
+def _took_too_long() -> str:
+    return _("Not sent: the upload took longer than %(seconds)s s; send this file again.") % {
+        "seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"
+    }
+
+
+def unconfirmed_because(error: Exception, report: IngestReport) -> str:
+    """Why a file sent to Orthanc is neither stored nor not stored, and that sending it again
+    is safe; a hung Orthanc stops the sending."""
+    if isinstance(error, ValueError):
+        return _(
+            "Unknown: the image server's answer could not be read; it may be stored. "
+            "Sending it again is safe (a file already stored is recognised)."
+        )
+    if isinstance(error, OrthancDeadline):
+        return _(
+            "Unknown: sent, but not confirmed within %(seconds)s s; it may be stored. "
+            "Sending it again is safe (a file already stored is recognised)."
+        ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
+    report.orthanc_unavailable = True
+    return _(
+        "Unknown: sent, but the image server stopped answering; it may be stored. "
+        "Sending it again is safe (a file already stored is recognised)."
+    )
+
+
 def not_stored_because(error: Exception, report: IngestReport) -> str:
     """Why a file did not reach Orthanc, in words; an unavailable Orthanc stops the sending."""
     if isinstance(error, OrthancDeadline):
-        return _(
-            "Not confirmed within %(seconds)s s: send this file again (a file already stored "
-            "is recognised)."
-        ) % {"seconds": f"{settings.UPLOAD_BATCH_SECONDS:g}"}
+        return _took_too_long()
     if isinstance(error, OrthancUnavailable):
         report.orthanc_unavailable = True
         return _("Not stored: the image server is unavailable.")
     if isinstance(error, OrthancRejected):
         return _("The image server refused the file: %(error)s") % {"error": error.message}
-    return _("The image server's answer could not be read.")
-
-
-def _size(fileobj: IO[bytes]) -> int:
-    position = fileobj.tell()
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(position)
-    return size
+    return str(error)
 
 
 def ingest(
@@ -241,6 +275,9 @@ def ingest(
             if isinstance(part, Rejection):
                 report.reject(part.name, part.reason)
                 continue
+            if time.monotonic() >= deadline:  # checking costs time too: none is left
+                report.reject(part.name, _took_too_long(), FAILURE_PROCESSING)
+                continue
             part.file.seek(0)
             try:
                 identity, owner = check(part)
@@ -259,10 +296,8 @@ def ingest(
         sender.close()
         _index(report)
         if upload is not None and patient is not None:
-            counts = {"stored": report.stored, "already_present": report.already_present,
-                      "rejected": len(report.rejected)}  # fmt: skip
             actions.record_batch(actor=actor, patient=patient, upload_id=upload[0],
-                                 batches=upload[1], counts=counts)  # fmt: skip
+                                 batches=upload[1], counts=report.counts())  # fmt: skip
         else:
             _audit(actor=actor, action=action, report=report, patients=list(touched.values()),
                    study_uid=study_uid, patient=patient)  # fmt: skip
@@ -294,9 +329,5 @@ def _audit(
             object_id="" if subject else study_uid,
             object_repr="" if subject else (study_uid or "STOW-RS"),
             patient=subject,
-            changes={
-                "stored": report.stored,
-                "already_present": report.already_present,
-                "rejected": len(report.rejected),
-            },
+            changes=report.counts(),
         )

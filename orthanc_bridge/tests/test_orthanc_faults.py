@@ -20,6 +20,7 @@ import pytest
 import requests
 from django.test import Client
 
+from audit.models import AuditEvent
 from devtools.dicom_samples import ct_volume
 from orthanc_bridge.client import OrthancUnavailable, get_client
 from orthanc_bridge.tests.conftest import as_upload
@@ -149,6 +150,49 @@ def test_an_upload_batch_ends_within_the_bound_and_says_what_was_not_stored(
     assert len(answer["rejected"]) == len(study_a)
     assert all("unavailable" in r["reason"] for r in answer["rejected"])
     assert seconds < BOUND + SLACK
+
+
+def test_a_file_whose_store_got_no_answer_is_unknown_never_not_stored(
+    login_client, uploader, patient_a, orthanc, orthanc_server, freeze, monkeypatch, settings
+):
+    """Orthanc hangs as the first file is on its way: that file is "unknown" (Orthanc stores it
+    when it resumes), the others "not stored", and sending them all again is safe."""
+    settings.UPLOAD_ORTHANC_CONCURRENCY = 1
+    files = ct_volume(patient_id="CARDIO-001", count=3, size=64)
+    client, store = get_client(), get_client().store_instance
+
+    def hang_then_store(*args, **kwargs):  # the fault's timing; the hang is the real Orthanc's
+        monkeypatch.setattr(client, "store_instance", store)
+        freeze()
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(client, "store_instance", hang_then_store)
+    upload = login_client(uploader)
+
+    def send():
+        return upload.post(f"/patients/{patient_a.pk}/dicom/", {"files": as_upload(files)},
+                           HTTP_ACCEPT="application/json")  # fmt: skip
+
+    answer = send().json()
+    os.kill(orthanc_server.process.pid, signal.SIGCONT)
+    get_client().probe()
+    deadline = time.monotonic() + 30  # Orthanc reads the waiting request once it runs again
+    while not orthanc.get_json("/instances") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    kept = [orthanc.get_json(f"/instances/{i}/simplified-tags")["SOPInstanceUID"]
+            for i in orthanc.get_json("/instances")]  # fmt: skip
+    again = send().json()
+
+    assert [f["status"] for f in answer["files"]] == ["unknown", "rejected", "rejected"]
+    assert "Sending it again is safe" in answer["unknown"][0]["reason"]
+    assert all(r["reason"].startswith("Not stored") for r in answer["rejected"])
+    assert kept == [files[0].sop_uid]  # the unknown one, stored after all; no refused one
+    assert [f["status"] for f in again["files"]] == ["already_present", "stored", "stored"]
+    trail = AuditEvent.objects.filter(action="dicom.upload").order_by("pk")
+    assert [e.changes for e in trail] == [
+        {"stored": 0, "already_present": 0, "rejected": 2, "unknown": 1},
+        {"stored": 2, "already_present": 1, "rejected": 0},
+    ]
 
 
 def test_a_stream_cut_by_a_hung_orthanc_ends_in_an_error_not_a_clean_end(

@@ -237,6 +237,26 @@ def test_a_member_edits_a_patient_and_keeps_groups_they_do_not_manage(
     assert set(patient.groups.all()) == {group_a, group_b}
 
 
+def test_an_edit_on_the_page_is_audited_with_its_changes(login_client, member_a, group_a):
+    patient = PatientFactory(
+        external_id="E-1", family_name="Avant", given_name="Anne", groups=[group_a]
+    )
+
+    login_client(member_a).post(
+        f"/patients/{patient.pk}/edit/",
+        {
+            "external_id": "E-1",
+            "family_name": "Après",
+            "given_name": "Anne",
+            "notes": "vu",
+            "groups": [group_a.pk],
+        },
+    )
+
+    event = AuditEvent.objects.get(action=Action.PATIENT_UPDATE)
+    assert event.changes == {"family_name": ["Avant", "Après"], "notes": ["", "vu"]}
+
+
 def test_an_htmx_edit_redirects_the_client(login_client, member_a, group_a, patient_a):
     response = login_client(member_a).post(
         f"/patients/{patient_a.pk}/edit/",

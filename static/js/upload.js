@@ -58,15 +58,22 @@
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      // Once the whole batch is sent, a missing answer says nothing of what the portal did
+      // with it: its files are "unknown" (sending them again is safe), never "rejected".
+      let sent = false;
       xhr.upload.onprogress = (event) => onProgress(event.loaded);
+      xhr.upload.onload = () => { sent = true; };
+      const noAnswer = (reason) => batch.map((item) => (sent || xhr.status >= 500
+        ? { file: item.name, status: "unknown", reason: form.dataset.msgNoAnswer }
+        : { file: item.name, status: "rejected", reason }));
       xhr.onload = () => {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
         if (body && body.files) { resolve(body.files); return; }
-        const reason = (body && body.detail) || form.dataset.msgFailed + " (" + xhr.status + ")";
-        resolve(batch.map((item) => ({ file: item.name, status: "rejected", reason })));
+        if (xhr.status < 500) sent = false;  // refused whole (403, 413...): nothing was stored
+        resolve(noAnswer((body && body.detail) || form.dataset.msgFailed + " (" + xhr.status + ")"));
       };
-      xhr.onerror = () => resolve(batch.map((item) => ({ file: item.name, status: "rejected", reason: form.dataset.msgNetwork })));
+      xhr.onerror = () => resolve(noAnswer(form.dataset.msgNetwork));
       xhr.send(data);
     });
   }
@@ -100,10 +107,11 @@
   // Summary first; then what needs a look (refused files, stored files whose patient name or
   // birth date differ from the record); the stored files last, folded and sorted by name.
   function render(form, results) {
-    const labels = { stored: form.dataset.msgStored, already_present: form.dataset.msgPresent, rejected: form.dataset.msgRejected };
+    const labels = { stored: form.dataset.msgStored, already_present: form.dataset.msgPresent, rejected: form.dataset.msgRejected, unknown: form.dataset.msgUnknown };
+    const looked = (r) => r.status === "rejected" || r.status === "unknown" || r.warning;
     const byName = (a, b) => a.file.localeCompare(b.file, undefined, { numeric: true });
-    const attention = results.filter((r) => r.status === "rejected" || r.warning).sort(byName);
-    const fine = results.filter((r) => r.status !== "rejected" && !r.warning).sort(byName);
+    const attention = results.filter(looked).sort(byName);
+    const fine = results.filter((r) => !looked(r)).sort(byName);
     const count = (status) => results.filter((r) => r.status === status).length;
     const box = form.querySelector("[data-results]");
     box.replaceChildren();
@@ -113,6 +121,7 @@
       counted(form, "msgStoredCount", count("stored")),
       counted(form, "msgPresentCount", count("already_present")),
       counted(form, "msgRejectedCount", count("rejected")),
+      ...(count("unknown") ? [counted(form, "msgUnknownCount", count("unknown"))] : []),
     ].join(" · ");
     box.append(summary);
     if (attention.length) box.append(table(attention.map((r) => row(form, r, labels))));
