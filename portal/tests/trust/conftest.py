@@ -27,8 +27,17 @@ def django_world(live_server, orthanc, transactional_db, settings) -> World:
     return build_world(target, people_seed())
 
 
+@pytest.fixture
+def stack_world(stack, stack_world_made) -> World:
+    """The stack's world, its Nginx streaming WADO bytes itself after the portal's decision (the
+    production way; another stack test may have left it passing them through Django)."""
+    if stack.bytes_via != "nginx":
+        stack.restart_nginx("nginx")
+    return stack_world_made
+
+
 @pytest.fixture(scope="session")
-def stack_world(stack) -> World:
+def stack_world_made(stack) -> World:
     ids = json.loads(stack.manage("shell", "-c", SEED_SCRIPT).stdout.splitlines()[-1])
     environment = stack.environment()
     target = Target(
