@@ -149,16 +149,27 @@ class Target:
     orthanc_user: str = "preview"
 
     def session(self) -> requests.Session:
-        client = requests.Session()
-        client.trust_env = False  # no proxy, no REQUESTS_CA_BUNDLE from the environment
-        client.verify = self.verify
-        original = client.request
-        client.request = lambda *a, **kw: original(*a, **{"timeout": 60, **kw})  # type: ignore[method-assign]
-        return client
+        return HttpClient(self.verify)
+
+
+class HttpClient(requests.Session):
+    """A client of the target: no proxy or CA bundle from the environment, every call bounded."""
+
+    def __init__(self, verify: str | bool) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.verify = verify
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", 60)
+        return super().request(*args, **kwargs)
 
 
 @dataclass
 class World:
+    """One portal's world: its people's and patients' ids (people_seed), the share link, and
+    the addresses the matrix and the walk fill in (``values``)."""
+
     target: Target
     ids: dict[str, int]
     share_id: int = 0
