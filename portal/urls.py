@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from orthanc_bridge.urls import api_urlpatterns as image_api_urlpatterns
 from web.api.routing import api_path
+from web.api.schema import SchemaView
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
-    *api_path("schema", SpectacularAPIView.as_view(), "api-schema"),
+    *api_path("schema", SchemaView.as_view(), "api-schema"),
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), "api-docs"),
     *api_path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), "api-redoc"),
     path("", include("accounts.api_urls")),

@@ -63,14 +63,19 @@ def stream_response(upstream) -> StreamingHttpResponse:
     its multipart answer ends before its closing boundary, the body raises instead of ending
     (client.stream_whole), so the server aborts the response: gunicorn drops the connection
     without the final chunk, and a Content-Length is left unmet. When the client goes away,
-    Django closes the body and the upstream connection is released at once."""
-    closing = _multipart_closing(upstream.headers.get("Content-Type", ""))
+    Django closes the body and the upstream connection is released at once.
+
+    A compressed answer (the client accepted gzip) hides its closing boundary inside the
+    compressed bytes: it is passed on unchecked, and the client's own decoder notices a cut
+    (gzip ends with its length and checksum)."""
+    encoded = bool(upstream.headers.get("Content-Encoding"))
+    closing = b"" if encoded else _multipart_closing(upstream.headers.get("Content-Type", ""))
     body = get_client().stream_whole(upstream, ending=closing, window=len(closing) + 8)
     response = StreamingHttpResponse(body, status=upstream.status_code)
     for header in PASSED_RESPONSE_HEADERS:
         if header in upstream.headers:
             response[header] = upstream.headers[header]
-    if upstream.headers.get("Content-Encoding"):
+    if encoded:
         response["Content-Encoding"] = upstream.headers["Content-Encoding"]
     return response
 
