@@ -36,12 +36,10 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 class ShareLinkInvalid(NotFound):
+    """Kept by no cache, as every answer (web.headers): a revoked link must not open again."""
+
     code = "share_link_invalid"
     default_detail = LINK_NOT_VALID
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("headers", {"Cache-Control": "no-store"})
-        super().__init__(*args, **kwargs)
 
 
 class ShareLookupsThrottled(PortalError):

@@ -38,8 +38,7 @@ def share_open(request: HttpRequest, token: str) -> HttpResponse:
     )
     response = redirect(viewer_url(share.study_uid))
     visitor_cookie_add(response, request, share)
-    response["Cache-Control"] = "no-store"
-    return response
+    return response  # Cache-Control: private, no-store (web.headers), as every answer
 
 
 @require_GET

@@ -301,7 +301,7 @@ def test_the_link_opens_the_viewer_on_its_study_with_no_login(admin, stored):
     assert landing.status_code == 302
     assert landing["Location"] == f"/viewer/viewer?StudyInstanceUIDs={uid}"
     assert landing.cookies["preview_shares"]["httponly"]
-    assert landing["Cache-Control"] == "no-store"
+    assert landing["Cache-Control"] == "private, no-store"
     assert viewer.status_code == 200 and b"<html" in b"".join(viewer.streaming_content).lower()
     assert "share-banner" in config and "valid until" in config
     assert "portal-back-link" not in config and "showStudyList: false" in config
@@ -513,7 +513,7 @@ def test_expired_revoked_and_unknown_links_get_the_same_answer(admin, stored):
 
     assert {a.status_code for a in answers} == {404}
     assert len(bodies) == 1
-    assert {a["Cache-Control"] for a in answers} == {"no-store"}
+    assert {a["Cache-Control"] for a in answers} == {"private, no-store"}
     assert b"expired" in answers[0].content or "expiré".encode() in answers[0].content
     assert "preview_shares" not in answers[0].cookies
 

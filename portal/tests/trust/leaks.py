@@ -1,6 +1,7 @@
 """What no answer may carry: the server's secrets (the SECRET_KEY, Orthanc's password and the
 ``Authorization: Basic`` value made of it), and the data of a patient the caller may not see
-(world.markers). Bodies and headers are both read.
+(world.markers). Bodies and headers are both read. An answer that does carry patient data must
+say ``Cache-Control: private, no-store``, once.
 
 The address the client asked for is taken out before the patient markers are looked for: a 404
 that repeats the study UID the client sent (in a ``next=`` or the language switcher) tells the
@@ -81,6 +82,11 @@ def problems(answer: requests.Response, *, persona: str, secrets: dict[str, str]
     text = _beyond_the_address(answer)
     for side in HIDDEN[persona]:
         found += [f"patient {side}'s {name}" for name in _shown(side, text)]
+    # Whatever names a patient or carries their pixels is kept by no cache (web.headers, and
+    # Nginx for the bytes it streams itself).
+    cache_control = answer.raw.headers.getlist("Cache-Control") if answer.raw else []
+    if seen_markers([answer]) and cache_control != ["private, no-store"]:
+        found.append(f"patient data with Cache-Control {cache_control}")
     return found
 
 
