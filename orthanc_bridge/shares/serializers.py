@@ -23,8 +23,8 @@ class ShareInput(serializers.Serializer):
 class ShareOutput(serializers.ModelSerializer):
     status = serializers.CharField(help_text="active, expired or revoked")
     patient_external_id = serializers.CharField(source="patient.external_id")
-    created_by = serializers.EmailField(source="created_by.email", default="", allow_null=True)
-    revoked_by = serializers.EmailField(source="revoked_by.email", default="", allow_null=True)
+    created_by = serializers.EmailField(source="created_by.email", default=None, allow_null=True)
+    revoked_by = serializers.EmailField(source="revoked_by.email", default=None, allow_null=True)
 
     class Meta:
         model = ShareLink

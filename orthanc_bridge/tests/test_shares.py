@@ -272,6 +272,19 @@ def test_revoking_twice_records_one_event(sharer, links):
     assert AuditEvent.objects.filter(action=Action.SHARE_REVOKE).count() == 1
 
 
+def test_who_made_and_who_revoked_a_link_are_emails_or_null(admin, sharer, links):
+    """Never an empty string: the schema says an email or null (the creator may be deleted)."""
+    client = logged_in(admin)
+    link = f"/api/shares/{links['sharer']['id']}"
+    active = client.get(link).json()
+    client.delete(link)
+    sharer.delete()
+    revoked = client.get(link).json()
+
+    assert (active["created_by"], active["revoked_by"]) == (sharer.email, None)
+    assert (revoked["created_by"], revoked["revoked_by"]) == (None, admin.email)
+
+
 def test_revoking_from_the_patient_page_comes_back_to_it(admin, links):
     link = ShareLink.objects.get(pk=links["admin"]["id"])
     back = f"/patients/{link.patient_id}/"
