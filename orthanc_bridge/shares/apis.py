@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orthanc_bridge.shares import access, selectors, services
-from orthanc_bridge.shares.serializers import ShareCreatedOutput, ShareInput, ShareOutput
+from orthanc_bridge.shares.serializers import (
+    ShareCreatedOutput,
+    ShareInput,
+    ShareListQuery,
+    ShareOutput,
+)
 from web.api.input import validated_input
 from web.api.pagination import paginated
 from web.errors import NotFound
@@ -20,22 +25,20 @@ class ShareListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["active", "all"], description="active (default)"),
-            OpenApiParameter("study_uid", str, description="Links to this study only"),
-            OpenApiParameter("page", int),
-        ],
+        parameters=[ShareListQuery, OpenApiParameter("page", int)],
         responses=ShareOutput(many=True),
         summary="List share links (mine; all of them for readers of the audit trail)",
     )
     def get(self, request: Request) -> Response:
         access.require_share_lister(user=request.user)
+        # A plain dict: "status=" is then refused, not read as an absent field of an HTML form.
+        query = ShareListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         links = selectors.share_list(user=request.user)
-        if request.query_params.get("status", "active") == "active":
+        if query.validated_data["status"] == "active":
             links = links.active()
-        study_uid = request.query_params.get("study_uid", "")
-        if study_uid:
-            links = links.filter(study_uid=study_uid)
+        if query.validated_data.get("study_uid"):
+            links = links.filter(study_uid=query.validated_data["study_uid"])
         return paginated(request, self, links, ShareOutput)
 
     @extend_schema(

@@ -20,6 +20,17 @@ class ShareInput(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
+class ShareListQuery(serializers.Serializer):
+    """The list's filters (query parameters): an unknown status is refused, not read as "all"."""
+
+    status = serializers.ChoiceField(
+        choices=["active", "all"], default="active", help_text="active (default) or all"
+    )
+    study_uid = serializers.CharField(
+        required=False, allow_blank=True, help_text="Links to this study only"
+    )
+
+
 class ShareOutput(serializers.ModelSerializer):
     status = serializers.CharField(help_text="active, expired or revoked")
     patient_external_id = serializers.CharField(source="patient.external_id")

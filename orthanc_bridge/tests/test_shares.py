@@ -212,6 +212,14 @@ def test_the_list_is_ones_own_links_and_every_link_for_audit_readers(
     assert f"#{links['sharer']['id']}" in page and f"#{links['admin']['id']}" not in page
 
 
+@pytest.mark.parametrize("status", ["AAA", ""])
+def test_the_list_refuses_an_unknown_status_rather_than_listing_them_all(admin, links, status):
+    answer = logged_in(admin).get("/api/shares", {"status": status})
+
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["status"]
+
+
 def test_one_link_is_read_by_those_who_may_list_it_never_with_its_token(
     admin, sharer, member_b, links
 ):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,11 +15,19 @@ from web.lists import CappedPaginator
 
 class PortalPagination(PageNumberPagination):
     """``{count, next, previous, results}``, LIST_PAGE_SIZE rows a page as on the pages;
-    clients may ask for up to 100 rows a page."""
+    clients may ask for up to 100 rows a page (more counts as 100). A ``page_size`` that is
+    not a whole number from 1 is refused (400), not silently replaced by the default."""
 
     page_size = settings.LIST_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int | None:
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is not None and not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+            message = _("A whole number of rows, at least 1.")
+            raise ValidationError({self.page_size_query_param: [message]})
+        return super().get_page_size(request)
 
 
 def paginated(
