@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -17,15 +17,16 @@ from orthanc_bridge.shares.serializers import (
     ShareOutput,
 )
 from web.api.input import validated_input
-from web.api.pagination import paginated
+from web.api.pagination import PortalPagination, paginated
 from web.errors import NotFound
 
 
 class ShareListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PortalPagination
 
     @extend_schema(
-        parameters=[ShareListQuery, OpenApiParameter("page", int)],
+        parameters=[ShareListQuery],
         responses=ShareOutput(many=True),
         summary="List share links (mine; all of them for readers of the audit trail)",
     )
@@ -43,7 +44,10 @@ class ShareListApi(APIView):
 
     @extend_schema(
         request=ShareInput,
-        responses={201: ShareCreatedOutput},
+        responses={
+            201: ShareCreatedOutput,
+            404: OpenApiResponse(description="No such study among those you may see."),
+        },
         summary="Share one study by a time-limited link",
         description="`url` is returned once: only a hash of its token is kept. Needs the "
         "'share images' right and the study's images.",

@@ -29,15 +29,16 @@ class PortalPagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [message]})
         return super().get_page_size(request)
 
-
-def paginated(
-    request: Request, view: APIView, rows: Any, serializer: Any, *, capped: bool = False
-) -> Response:
-    """The page of ``rows`` the request asks for, serialized, with count and links; ``capped``:
-    counted up to web.lists.CappedPaginator.CAP (lists that grow with the archive)."""
-    paginator = CappedPagination() if capped else PortalPagination()
-    page: Any = paginator.paginate_queryset(rows, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows a page: {self.page_size} unless given, at most {self.max_page_size} "
+                    f"(more counts as {self.max_page_size})."
+                )
+        return parameters
 
 
 class CappedPagination(PortalPagination):
@@ -45,3 +46,17 @@ class CappedPagination(PortalPagination):
     + 1 (a count of 10001 means "more than 10000: narrow the search")."""
 
     django_paginator_class = CappedPaginator
+
+
+def paginated(request: Request, view: APIView, rows: Any, serializer: Any) -> Response:
+    """The page of ``rows`` the request asks for, serialized, with count and links.
+
+    The view names its ``pagination_class`` (PortalPagination or CappedPagination): the OpenAPI
+    schema reads it there to document the page envelope and the ``page`` parameters.
+    """
+    pagination = getattr(view, "pagination_class", None)
+    if pagination is None:
+        raise TypeError(f"{type(view).__name__} answers pages: give it a pagination_class.")
+    paginator = pagination()
+    page: Any = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)

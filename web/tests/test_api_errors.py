@@ -131,3 +131,27 @@ def test_a_page_size_above_100_counts_as_100(client, api_token, manager):
 
     assert answer.status_code == 200
     assert answer.json()["count"] == 1
+
+
+def test_every_error_an_operation_documents_has_the_error_shape(client):
+    schema = client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = {
+        f"{method.upper()} {path}": operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+    for name, operation in operations.items():
+        errors = {code: r for code, r in operation["responses"].items() if code >= "400"}
+        for code, response in errors.items():
+            body = response["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/ErrorOutput"}, (name, code)
+        if name not in {"POST /api/auth/login", "POST /api/auth/refresh", "POST /api/auth/logout"}:
+            assert {"401", "403"} <= set(errors), name
+        if "{id}" in name:
+            assert "404" in errors, name
+    assert "400" in operations["POST /api/patients"]["responses"]
+    listed = operations["GET /api/patients"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"] == {"$ref": "#/components/schemas/PaginatedPatientOutputList"}
+    assert {"400", "404"} <= set(operations["GET /api/patients"]["responses"])
+    assert "content" not in operations["DELETE /api/patients/{id}"]["responses"]["204"]
