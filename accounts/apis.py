@@ -37,7 +37,7 @@ from accounts.serializers import (
     UserUpdateInput,
 )
 from web.api.input import validated_input
-from web.api.pagination import paginated
+from web.api.pagination import PortalPagination, paginated
 from web.errors import NotAuthenticated, PortalError
 
 
@@ -205,6 +205,7 @@ class MeApi(APIView):
 
 class UserListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PortalPagination
 
     @extend_schema(responses=UserOutput(many=True), summary="List users")
     def get(self, request: Request) -> Response:
@@ -234,7 +235,10 @@ class UserDetailApi(APIView):
         user = services.user_update(actor=request.user, user=user, **data)
         return Response(UserOutput(user).data)
 
-    @extend_schema(responses={204: None}, summary="Delete a user")
+    @extend_schema(
+        responses={204: None, 400: OpenApiResponse(description="Your own account.")},
+        summary="Delete a user",
+    )
     def delete(self, request: Request, pk: int) -> Response:
         services.user_delete(
             actor=request.user, user=user_for_management(actor=request.user, pk=pk)
@@ -263,6 +267,7 @@ class UserPasswordApi(APIView):
 
 class GroupListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PortalPagination
 
     @extend_schema(responses=GroupOutput(many=True), summary="List groups")
     def get(self, request: Request) -> Response:

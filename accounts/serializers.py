@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.rights import ALL_RIGHTS
+from accounts.rights import ALL_RIGHTS, VIEW_GROUP_PATIENTS
 
 
 class LoginInput(serializers.Serializer):
@@ -78,6 +79,14 @@ class UserUpdateInput(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$",
+        "example": VIEW_GROUP_PATIENTS,
+        "description": "A permission as app_label.codename (the portal's rights: accounts.*).",
+    }
+)
 class PermissionNameField(serializers.Field):
     """A permission as ``app_label.codename``."""
 

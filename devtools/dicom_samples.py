@@ -162,12 +162,14 @@ def one_instance_study(
     accession_number: str = "",
     study_description: str = "One image",
     modality: str = "CT",
+    study_uid: str = "",
     **tags: Any,
 ) -> SampleInstance:
     """A study of one instance (CT_small.dcm or MR_small.dcm), with the study attributes a search
-    matches on; ``tags`` sets any other attribute by keyword."""
+    matches on; ``tags`` sets any other attribute by keyword. A fresh Study Instance UID unless
+    ``study_uid`` is given (a test that must know it before the study exists)."""
     template = _template("MR_small.dcm" if modality == "MR" else "CT_small.dcm")
-    study_uid = generate_uid()
+    study_uid = study_uid or generate_uid()
     ds = deepcopy(template)  # _instance copies it again: the template stays untouched
     ds.StudyDate, ds.StudyTime = study_date, study_time
     for keyword, value in tags.items():

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from patients import access, selectors, services
 from patients.serializers import PatientInput, PatientOutput
 from web.api.input import validated_input
-from web.api.pagination import paginated
+from web.api.pagination import PortalPagination, paginated
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -29,6 +29,7 @@ LIST_PARAMETERS = [
 
 class PatientListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PortalPagination
 
     @extend_schema(
         parameters=LIST_PARAMETERS,

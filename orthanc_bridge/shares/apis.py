@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,37 +10,44 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orthanc_bridge.shares import access, selectors, services
-from orthanc_bridge.shares.serializers import ShareCreatedOutput, ShareInput, ShareOutput
+from orthanc_bridge.shares.serializers import (
+    ShareCreatedOutput,
+    ShareInput,
+    ShareListQuery,
+    ShareOutput,
+)
 from web.api.input import validated_input
-from web.api.pagination import paginated
+from web.api.pagination import PortalPagination, paginated
 from web.errors import NotFound
 
 
 class ShareListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PortalPagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["active", "all"], description="active (default)"),
-            OpenApiParameter("study_uid", str, description="Links to this study only"),
-            OpenApiParameter("page", int),
-        ],
+        parameters=[ShareListQuery],
         responses=ShareOutput(many=True),
         summary="List share links (mine; all of them for readers of the audit trail)",
     )
     def get(self, request: Request) -> Response:
         access.require_share_lister(user=request.user)
+        # A plain dict: "status=" is then refused, not read as an absent field of an HTML form.
+        query = ShareListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         links = selectors.share_list(user=request.user)
-        if request.query_params.get("status", "active") == "active":
+        if query.validated_data["status"] == "active":
             links = links.active()
-        study_uid = request.query_params.get("study_uid", "")
-        if study_uid:
-            links = links.filter(study_uid=study_uid)
+        if query.validated_data.get("study_uid"):
+            links = links.filter(study_uid=query.validated_data["study_uid"])
         return paginated(request, self, links, ShareOutput)
 
     @extend_schema(
         request=ShareInput,
-        responses={201: ShareCreatedOutput},
+        responses={
+            201: ShareCreatedOutput,
+            404: OpenApiResponse(description="No such study among those you may see."),
+        },
         summary="Share one study by a time-limited link",
         description="`url` is returned once: only a hash of its token is kept. Needs the "
         "'share images' right and the study's images.",

@@ -20,11 +20,22 @@ class ShareInput(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
+class ShareListQuery(serializers.Serializer):
+    """The list's filters (query parameters): an unknown status is refused, not read as "all"."""
+
+    status = serializers.ChoiceField(
+        choices=["active", "all"], default="active", help_text="active (default) or all"
+    )
+    study_uid = serializers.CharField(
+        required=False, allow_blank=True, help_text="Links to this study only"
+    )
+
+
 class ShareOutput(serializers.ModelSerializer):
     status = serializers.CharField(help_text="active, expired or revoked")
     patient_external_id = serializers.CharField(source="patient.external_id")
-    created_by = serializers.EmailField(source="created_by.email", default="", allow_null=True)
-    revoked_by = serializers.EmailField(source="revoked_by.email", default="", allow_null=True)
+    created_by = serializers.EmailField(source="created_by.email", default=None, allow_null=True)
+    revoked_by = serializers.EmailField(source="revoked_by.email", default=None, allow_null=True)
 
     class Meta:
         model = ShareLink

@@ -12,7 +12,7 @@ from orthanc_bridge.studies import selectors
 from orthanc_bridge.studies.forms import WorklistFilterForm
 from orthanc_bridge.studies.serializers import StudyOutput, WorklistRowOutput
 from patients.access import patient_for_images
-from web.api.pagination import paginated
+from web.api.pagination import CappedPagination, paginated
 
 
 class PatientStudiesApi(APIView):
@@ -38,7 +38,6 @@ WORKLIST_PARAMETERS = [
     OpenApiParameter("description", str, description="Words of the study description"),
     OpenApiParameter("accession", str, description="Accession number prefix"),
     OpenApiParameter("referring", str, description="Words of the referring physician's name"),
-    OpenApiParameter("page", int),
 ]
 
 
@@ -46,10 +45,14 @@ class StudyListApi(APIView):
     """The worklist: the exams of the patients the user sees, newest first."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = CappedPagination
 
     @extend_schema(
         parameters=WORKLIST_PARAMETERS,
-        responses=WorklistRowOutput(many=True),
+        responses={
+            200: WorklistRowOutput(many=True),
+            400: OpenApiResponse(description="A filter is invalid (a date, a period…)."),
+        },
         summary="Search the exams I can see (the worklist)",
         description="Newest first. `count` stops at 10001 (more than 10000: narrow the search).",
     )
@@ -59,4 +62,4 @@ class StudyListApi(APIView):
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
         studies = selectors.worklist(studies=visible_studies(user=request.user), **form.filters())
-        return paginated(request, self, studies, WorklistRowOutput, capped=True)
+        return paginated(request, self, studies, WorklistRowOutput)

@@ -212,6 +212,14 @@ def test_the_list_is_ones_own_links_and_every_link_for_audit_readers(
     assert f"#{links['sharer']['id']}" in page and f"#{links['admin']['id']}" not in page
 
 
+@pytest.mark.parametrize("status", ["AAA", ""])
+def test_the_list_refuses_an_unknown_status_rather_than_listing_them_all(admin, links, status):
+    answer = logged_in(admin).get("/api/shares", {"status": status})
+
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["status"]
+
+
 def test_one_link_is_read_by_those_who_may_list_it_never_with_its_token(
     admin, sharer, member_b, links
 ):
@@ -270,6 +278,19 @@ def test_revoking_twice_records_one_event(sharer, links):
 
     assert (first.status_code, second.status_code) == (204, 204)
     assert AuditEvent.objects.filter(action=Action.SHARE_REVOKE).count() == 1
+
+
+def test_who_made_and_who_revoked_a_link_are_emails_or_null(admin, sharer, links):
+    """Never an empty string: the schema says an email or null (the creator may be deleted)."""
+    client = logged_in(admin)
+    link = f"/api/shares/{links['sharer']['id']}"
+    active = client.get(link).json()
+    client.delete(link)
+    sharer.delete()
+    revoked = client.get(link).json()
+
+    assert (active["created_by"], active["revoked_by"]) == (sharer.email, None)
+    assert (revoked["created_by"], revoked["revoked_by"]) == (None, admin.email)
 
 
 def test_revoking_from_the_patient_page_comes_back_to_it(admin, links):

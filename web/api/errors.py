@@ -11,11 +11,25 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from web.errors import PortalError
+
+
+class ErrorOutput(serializers.Serializer):
+    """The shape of every error answer, as the OpenAPI schema documents it (web.api.schema).
+
+    Some errors add keys of their own (an interrupted upload's 503 carries its report)."""
+
+    detail = serializers.CharField(help_text="A sentence for people, in the request's language.")
+    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, …")
+    # The key clients read (DRF's metaclass takes it as a field; Serializer.errors stays as is).
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False,
+        help_text="400 invalid input only: each field's messages (list items by index).",
+    )
 
 
 def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
