@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from orthanc_bridge.urls import api_urlpatterns as image_api_urlpatterns
 from web.api.routing import api_path
-from web.api.schema import SchemaView
+from web.api.schema_view import SchemaView
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     *api_path("schema", SchemaView.as_view(), "api-schema"),

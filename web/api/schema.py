@@ -1,5 +1,4 @@
-"""The OpenAPI schema's house rules (drf-spectacular): error answers documented in one place,
-and the schema view that serves it one request at a time.
+"""The OpenAPI schema's house rules (drf-spectacular): error answers documented in one place.
 
 Every operation documents the errors it can answer, all in the portal's one error shape
 (``web.api.errors.ErrorOutput``): 400 when it reads a body or answers a page (a bad page_size),
@@ -12,13 +11,11 @@ time are documented as the page envelope because their view names its ``paginati
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.utils import OpenApiResponse
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
 from web.api.errors import ErrorOutput
@@ -35,21 +32,6 @@ PAGE_NOT_FOUND = "No such object, or no such page."
 def drop_trailing_slash_aliases(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[Any]:
     """Every API path also answers with a trailing slash; document only the canonical form."""
     return [endpoint for endpoint in endpoints if not endpoint[0].endswith("/")]
-
-
-class SchemaView(SpectacularAPIView):
-    """The OpenAPI schema, generated one request at a time per process.
-
-    drf-spectacular's generator keeps state in module globals (the view being introspected, its
-    warning counts) and is not thread-safe (tfranzel/drf-spectacular#1123, #1368): under
-    gunicorn's threaded workers, schema requests arriving together failed with a 500.
-    """
-
-    _generating = threading.Lock()
-
-    def _get_schema_response(self, request: Any) -> Any:
-        with self._generating:
-            return super()._get_schema_response(request)
 
 
 class PortalAutoSchema(AutoSchema):
