@@ -259,6 +259,21 @@ def test_the_login_throttle_counts_the_real_client_not_a_forged_address(stack):
     assert statuses == [401] * 4 + [429, 429]
 
 
+def test_a_replica_sends_plain_http_to_https_but_its_health_check(stack):
+    """SECURE_SSL_REDIRECT and HSTS are on behind the stack (TRUST_X_FORWARDED_PROTO): a request
+    that reached a replica without Nginx saying HTTPS is sent there; /health stays plain for the
+    container's health check."""
+    replica = f"http://127.0.0.1:{stack.web_ports[0]}"
+    plain = session(stack).get(
+        f"{replica}/patients/", headers={"Host": "localhost"}, allow_redirects=False
+    )
+    health = session(stack).get(f"{replica}/health", headers={"Host": "localhost"})
+
+    assert plain.status_code == 301
+    assert plain.headers["Location"] == "https://localhost/patients/"
+    assert health.status_code == 200
+
+
 @pytest.mark.parametrize("reachable", [True, False])
 def test_the_web_images_health_check(stack, reachable):
     """deploy/healthcheck.py (the web image's HEALTHCHECK) on a real replica, with a host
