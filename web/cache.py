@@ -6,6 +6,12 @@ the database), so with Redis down a read is a miss and a write is dropped, with 
 every 30 seconds: pages, the API and DICOMweb go on, slower, and an access decision is made
 afresh each time — never a stale "allowed" kept past a revocation. ``add`` answers "stored" so
 an "images viewed" event is written rather than lost (a duplicate at worst).
+
+A Redis that hangs rather than refuses would make every call wait ``socket_timeout``: after one
+failure the process leaves that Redis alone for ``RETRY_SECONDS`` (misses and dropped writes at
+once), then tries again, as the Orthanc client does with an unresponsive Orthanc. What is
+skipped meanwhile is bounded as with Redis down: access decisions live
+``DICOMWEB_DECISION_SECONDS``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 WARNING_EVERY_SECONDS = 30.0
+RETRY_SECONDS = 5.0
 _last_warning = 0.0
+_away_until: dict[str, float] = {}  # Redis location -> when to try it again (this process)
 
 
 def _warn(operation: str, exc: Exception) -> None:
@@ -39,9 +47,13 @@ def _degrading(method: Callable[..., Any], answer: Callable[..., Any]) -> Callab
 
     @functools.wraps(method)
     def degrading(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        location = str(self._servers)
+        if time.monotonic() < _away_until.get(location, 0.0):
+            return answer(*args, **kwargs)
         try:
             return method(self, *args, **kwargs)
         except UNAVAILABLE as exc:
+            _away_until[location] = time.monotonic() + RETRY_SECONDS
             _warn(method.__name__, exc)
             return answer(*args, **kwargs)
 

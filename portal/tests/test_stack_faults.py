@@ -168,10 +168,16 @@ def test_with_redis_stopped_the_stack_works_and_no_revocation_is_undone(
 
     assert "Redis unavailable" in web_logs(stack)
     assert workers(stack) == before
-    # Redis back: the next requests work and fill it again.
+    # Redis back: the next requests work, and fill it again once each worker's pause after a
+    # failure (web.cache.RETRY_SECONDS) is over.
     assert logged_in(stack).get(f"{stack.url}/patients/").status_code == 200
     assert session(stack).get(f"{stack.url}{url}", headers={**admin, "Accept": accept}).ok
-    assert redis.Redis.from_url(stack.redis.url).dbsize() > 0
+    wait_until(
+        lambda: (
+            session(stack).get(f"{stack.url}/patients/", headers=admin).ok
+            and redis.Redis.from_url(stack.redis.url).dbsize() > 0
+        )
+    )
 
 
 def answers(url: str, headers: dict[str, str]) -> bool:

@@ -86,3 +86,26 @@ def test_a_session_ended_while_redis_hangs_does_not_come_back_with_redis(
     stale.cookies["sessionid"] = cookie
 
     assert stale.get("/patients/").status_code == 302  # to the login page
+
+
+def test_a_hung_redis_is_left_alone_for_a_while_then_used_again(redis_cache, monkeypatch):
+    """One call waits for a hung Redis; the next ones of this process answer at once as misses
+    (not each after its own socket timeout) until web.cache.RETRY_SECONDS have passed."""
+    from web import cache as degrading
+
+    now = [1000.0]
+    monkeypatch.setattr(degrading.time, "monotonic", lambda: now[0])
+    cache.set("kept", "value", 300)
+    os.kill(redis_cache.process.pid, signal.SIGSTOP)
+    try:
+        assert cache.get("kept", "missed") == "missed"  # waited for the socket timeout
+    finally:
+        os.kill(redis_cache.process.pid, signal.SIGCONT)
+
+    # Redis answers again, but this process does not ask it yet…
+    assert cache.get("kept", "missed") == "missed"
+    assert cache.add("viewed", 1) is True
+    # …until the pause is over.
+    now[0] += degrading.RETRY_SECONDS
+    assert cache.get("kept", "missed") == "value"
+    assert cache.add("viewed", 1) is True and cache.add("viewed", 1) is False
