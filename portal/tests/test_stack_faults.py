@@ -174,7 +174,7 @@ def test_with_redis_stopped_the_stack_works_and_no_revocation_is_undone(
     assert session(stack).get(f"{stack.url}{url}", headers={**admin, "Accept": accept}).ok
     wait_until(
         lambda: (
-            session(stack).get(f"{stack.url}/patients/", headers=admin).ok
+            session(stack).get(f"{stack.url}{url}", headers={**admin, "Accept": accept}).ok
             and redis.Redis.from_url(stack.redis.url).dbsize() > 0
         )
     )
