@@ -31,6 +31,7 @@ def is_uid(value: str) -> bool:
 PATIENT_ID_TAG = 0x00100020
 UNDEFINED_LENGTH = 0xFFFFFFFF
 MAX_READS = 100_000
+MAX_FRAGMENT_READS = 2_000_000
 REQUIRED_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"]
 
 
@@ -70,18 +71,28 @@ class DicomIdentity:
 
 
 class _ReadCounted:
-    """The file as pydicom reads it, one read call per top-level element, refused past
-    MAX_READS: a forged file of millions of empty elements (a preamble, then zeros) would hold
-    a worker for minutes. Real files have hundreds of top-level elements (pydicom parses a
-    sequence's items only when they are read, and nothing here reads them)."""
+    """The file as pydicom reads it, its elements counted and refused past a bound: a forged
+    file of millions of empty elements (a preamble, then zeros) would hold a worker for minutes.
+
+    pydicom reads each element's header in one 8-byte read (tag, VR and length): real files have
+    hundreds of top-level elements (a sequence's items are parsed only when read, and nothing
+    here reads them), so MAX_READS of those. The items of an encapsulated pixel data are read
+    4 bytes at a time (tag, then length), two per frame: a clip of 60,000 frames is 120,000 of
+    them, so they have a bound of their own, MAX_FRAGMENT_READS, far above any real image and
+    still read in a few seconds.
+    """
 
     def __init__(self, fileobj: IO[bytes]) -> None:
         self._file = fileobj
-        self._reads = 0
+        self._headers = 0
+        self._fragments = 0
 
     def read(self, size: int = -1) -> bytes:
-        self._reads += 1
-        if self._reads > MAX_READS:
+        if size == 8:
+            self._headers += 1
+        elif 0 <= size <= 4:
+            self._fragments += 1
+        if self._headers > MAX_READS or self._fragments > MAX_FRAGMENT_READS:
             raise DicomRejected(
                 _("Unreadable DICOM file: more than %(count)s elements.") % {"count": MAX_READS}
             )

@@ -10,14 +10,17 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pydicom
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from django.utils.html import escape
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEGBaseline8Bit
 
 from audit.models import AuditEvent
 from devtools.dicom_samples import ct_volume, demo_study
-from orthanc_bridge.dicom_checks import DicomRejected, inspect_dicom
+from orthanc_bridge.dicom_checks import MAX_FRAGMENT_READS, DicomRejected, inspect_dicom
 from orthanc_bridge.ingest.sources import Part, Rejection, expand_zips
 from orthanc_bridge.tests.corpus import Sample, one, upload_corpus, zip_bytes
 
@@ -204,3 +207,29 @@ def test_a_file_whose_patient_id_has_a_leading_space_is_refused_never_reported_s
     assert "“ CARDIO-001”" in answer["rejected"][0]["reason"]
     assert "“CARDIO-001”" in answer["rejected"][0]["reason"]
     assert orthanc.get_json("/instances") == []
+
+
+def encapsulated(frames: list[bytes]) -> bytes:
+    """A JPEG-encapsulated instance of the patient holding ``frames``."""
+    dataset = pydicom.dcmread(io.BytesIO(one("CARDIO-001").content))
+    dataset.PixelData = encapsulate(frames, has_bot=False)
+    dataset["PixelData"].VR = "OB"
+    dataset.NumberOfFrames = len(frames)
+    dataset.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    out = io.BytesIO()
+    dataset.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def test_a_clip_of_sixty_thousand_frames_is_not_taken_for_a_forged_file():
+    """The element bound counts elements, not the two reads per frame of encapsulated pixels."""
+    clip = encapsulated([b"\xff\xd8" + bytes(28) + b"\xff\xd9"] * 60_000)
+
+    assert inspect_dicom(io.BytesIO(clip)).patient_id == "CARDIO-001"
+
+
+def test_millions_of_empty_frames_are_refused_as_a_forged_file():
+    forged = encapsulated([b"\xff\xd9"] * (MAX_FRAGMENT_READS // 2 + 1))  # 10 MB of items
+
+    with translation.override("en"), pytest.raises(DicomRejected, match="more than"):
+        inspect_dicom(io.BytesIO(forged))
