@@ -133,6 +133,9 @@ if not IS_PRODUCTION or ALLOW_DEMO_DATA:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right below WhiteNoise (static files keep their own caching): every other answer, the
+    # error pages, CSRF failures and redirects of the middleware below included, gets them.
+    "web.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,8 +144,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Above ErrorMiddleware: the error pages it renders get the same headers.
-    "web.headers.SecurityHeadersMiddleware",
     "web.errors.ErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",

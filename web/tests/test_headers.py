@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from devtools.dicom_samples import one_instance_study
 from patients.tests.factories import PatientFactory
@@ -73,11 +74,29 @@ def test_patient_data_answers_are_private_and_not_stored(
     assert patient_a.external_id.encode() in answers["QIDO"].content
 
 
-def test_error_pages_and_the_login_page_carry_the_headers(client):
-    for answer in (client.get("/login/"), client.get("/no-such-page/")):
-        assert answer["Content-Security-Policy"] == PORTAL
-        assert answer["Cache-Control"] == PRIVATE
-    assert client.get("/no-such-page/").status_code == 404
+@pytest.mark.django_db
+def test_error_pages_redirects_and_the_login_page_carry_the_headers(client):
+    """Answers made by other middleware too: CommonMiddleware's slash redirect, the 400 of a
+    Host outside ALLOWED_HOSTS, a CSRF failure."""
+    answers = {
+        "login": client.get("/accounts/login/"),
+        "404": client.get("/no-such-page/"),
+        "slash redirect": client.get("/patients"),
+        "bad host": client.get("/accounts/login/", HTTP_HOST="evil.example"),
+        "csrf": Client(enforce_csrf_checks=True).post("/accounts/login/", {"email": "a"}),
+    }
+
+    assert {name: a.status_code for name, a in answers.items()} == {
+        "login": 200,
+        "404": 404,
+        "slash redirect": 301,
+        "bad host": 400,
+        "csrf": 403,
+    }
+    for name, answer in answers.items():
+        assert answer["Content-Security-Policy"] == PORTAL, name
+        # Django's login view says never_cache's longer form of the same.
+        assert {"private", "no-store"} <= set(answer["Cache-Control"].split(", ")), name
 
 
 def test_static_files_keep_their_own_caching(client):
