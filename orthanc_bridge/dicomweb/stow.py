@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from audit.models import Action
 from orthanc_bridge.access import require_image_uploader
 from orthanc_bridge.dicom_checks import DicomIdentity, is_uid
 from orthanc_bridge.ingest.checks import FAILURE_CANNOT_UNDERSTAND
-from orthanc_bridge.ingest.pipeline import STORED_OR_PRESENT, IngestReport, ingest
+from orthanc_bridge.ingest.pipeline import (
+    STORED_OR_PRESENT,
+    UNKNOWN,
+    FileOutcome,
+    IngestReport,
+    ingest,
+)
 from orthanc_bridge.ingest.sources import (
     RequestInvalid,
     multipart_boundary,
@@ -44,22 +52,30 @@ def stow(request: HttpRequest, user: Any, study_uid: str) -> HttpResponse:
         except RequestInvalid as exc:  # no part at all
             raise BadRequest(str(exc), code="invalid") from exc
     base_url = f"{request.scheme}://{request.get_host()}/dicom-web"
+    status = status_code(report)
     return HttpResponse(
         json.dumps(dicom_json(report, base_url=base_url, study_uid=study_uid)),
-        status=status_code(report),
+        status=status,
         content_type="application/dicom+json",
+        # Nothing refused, nothing confirmed: the image server did not answer in time.
+        headers={"Retry-After": str(math.ceil(settings.ORTHANC_PROBE_SECONDS))}
+        if status == 503
+        else None,
     )
 
 
 def status_code(report: IngestReport) -> int:
     """200 all stored, 202 some; none: 400 when a part was not whole, readable DICOM (the
-    request itself is bad, as Orthanc answers), else 409 (PS3.18 10.5.3). A part whose store
-    is unknown (sent, unanswered) counts as failed: sending it again is safe."""
+    request itself is bad, as Orthanc answers), 503 when no part was refused but none was
+    confirmed either (sent, unanswered: a client retries, which is safe), else 409 (PS3.18
+    10.5.3)."""
     failed = report.rejected + report.unknown
     if not failed:
         return 200
     if len(failed) < len(report.files):
         return 202
+    if not report.rejected:
+        return 503
     unreadable = any(f.failure == FAILURE_CANNOT_UNDERSTAND for f in report.rejected)
     return 400 if unreadable else 409
 
@@ -106,13 +122,20 @@ def dicom_json(report: IngestReport, *, base_url: str, study_uid: str) -> dict[s
                         f.identity.sop_instance_uid if f.identity else "",
                     ),
                     "00081197": {"vr": "US", "Value": [f.failure]},
-                    # Error Comment: the reason in words, for the people reading the answer.
-                    "00000902": {"vr": "LO", "Value": [f.reason[:64]]},
+                    # Error Comment: the reason in words, for the people reading the answer (LO:
+                    # 64 characters; an unknown outcome says first that retrying is safe).
+                    "00000902": {"vr": "LO", "Value": [_comment(f)[:64]]},
                 }
                 for f in failed
             ],
         }
     return body
+
+
+def _comment(outcome: FileOutcome) -> str:
+    if outcome.status == UNKNOWN:
+        return _("Unknown, maybe stored: sending it again is safe.")
+    return outcome.reason
 
 
 def _instance_url(base_url: str, identity: DicomIdentity) -> str:

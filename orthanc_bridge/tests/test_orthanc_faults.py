@@ -24,6 +24,7 @@ from audit.models import AuditEvent
 from devtools.dicom_samples import ct_volume
 from orthanc_bridge.client import OrthancUnavailable, get_client
 from orthanc_bridge.tests.conftest import as_upload
+from orthanc_bridge.tests.test_dicomweb import stow_body
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +194,34 @@ def test_a_file_whose_store_got_no_answer_is_unknown_never_not_stored(
         {"stored": 0, "already_present": 0, "rejected": 2, "unknown": 1},
         {"stored": 2, "already_present": 1, "rejected": 0},
     ]
+
+
+def test_a_stow_whose_only_instance_got_no_answer_is_a_503_saying_retrying_is_safe(
+    client, api_token, uploader, patient_a, orthanc, orthanc_server, freeze, monkeypatch
+):
+    """Nothing refused, nothing confirmed: not the 409 of a conflict (clients do not retry
+    those) but a 503 with Retry-After, and the failed instance's comment says a retry is safe."""
+    (instance,) = ct_volume(patient_id="CARDIO-001", count=1, size=64)
+    store = get_client().store_instance
+
+    def hang_then_store(*args, **kwargs):
+        monkeypatch.setattr(get_client(), "store_instance", store)
+        freeze()
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(get_client(), "store_instance", hang_then_store)
+    body, content_type = stow_body([instance])
+
+    response = client.post(
+        "/dicom-web/studies", body, content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {api_token(uploader)}",
+    )  # fmt: skip
+
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    (failed,) = response.json()["00081198"]["Value"]
+    assert failed["00081155"]["Value"] == [instance.sop_uid]
+    assert failed["00000902"]["Value"] == ["Unknown, maybe stored: sending it again is safe."]
 
 
 def test_a_stream_cut_by_a_hung_orthanc_ends_in_an_error_not_a_clean_end(
