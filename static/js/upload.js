@@ -58,19 +58,28 @@
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=csrfmiddlewaretoken]").value);
-      // Once the whole batch is sent, a missing answer says nothing of what the portal did
-      // with it: its files are "unknown" (sending them again is safe), never "rejected".
+      // A missing answer says nothing of what the portal did with the files it received (it
+      // keeps every whole file that arrived before a cut): those are "unknown" (sending them
+      // again is safe), never "rejected". Only a file of which not one byte left is "not sent".
       let sent = false;
-      xhr.upload.onprogress = (event) => onProgress(event.loaded);
+      let loaded = 0;
+      xhr.upload.onprogress = (event) => { loaded = event.loaded; onProgress(event.loaded); };
       xhr.upload.onload = () => { sent = true; };
-      const noAnswer = (reason) => batch.map((item) => (sent || xhr.status >= 500
-        ? { file: item.name, status: "unknown", reason: form.dataset.msgNoAnswer }
-        : { file: item.name, status: "rejected", reason }));
+      const noAnswer = (reason) => {
+        let start = 0;  // where the file begins in the body, at the earliest
+        return batch.map((item) => {
+          const reached = sent || xhr.status >= 500 || start < loaded;
+          start += item.file.size;
+          return reached
+            ? { file: item.name, status: "unknown", reason: form.dataset.msgNoAnswer }
+            : { file: item.name, status: "rejected", reason };
+        });
+      };
       xhr.onload = () => {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
         if (body && body.files) { resolve(body.files); return; }
-        if (xhr.status < 500) sent = false;  // refused whole (403, 413...): nothing was stored
+        if (xhr.status < 500) { sent = false; loaded = 0; }  // refused whole (403, 413...)
         resolve(noAnswer((body && body.detail) || form.dataset.msgFailed + " (" + xhr.status + ")"));
       };
       xhr.onerror = () => resolve(noAnswer(form.dataset.msgNetwork));
