@@ -112,7 +112,11 @@ def expand_zips(parts: Iterable[Part]) -> Iterator[Part | Rejection]:
     budget = InflationBudget()
     for part in parts:
         part.file.seek(0)
-        is_zip = zipfile.is_zipfile(part.file)
+        # A DICOM file is one, whatever its last bytes hold (a zip is found by its end record,
+        # which pixel data may contain by chance).
+        is_dicom = not head_problem(part.file.read(HEAD_LENGTH))
+        part.file.seek(0)
+        is_zip = not is_dicom and zipfile.is_zipfile(part.file)
         part.file.seek(0)
         if is_zip:
             yield from _zip_entries(part, budget)

@@ -233,3 +233,13 @@ def test_millions_of_empty_frames_are_refused_as_a_forged_file():
 
     with translation.override("en"), pytest.raises(DicomRejected, match="more than"):
         inspect_dicom(io.BytesIO(forged))
+
+
+def test_a_dicom_file_whose_pixels_end_like_a_zip_is_read_as_dicom():
+    """zipfile finds a zip by the end record in its last bytes; pixel data can hold one."""
+    file = one("CARDIO-001").content + b"PK\x05\x06" + bytes(18)  # an empty zip's end record
+    assert zipfile.is_zipfile(io.BytesIO(file))
+
+    (part,) = expand_zips([Part("scan.dcm", io.BytesIO(file))])
+
+    assert isinstance(part, Part) and part.name == "scan.dcm"
