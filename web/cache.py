@@ -47,7 +47,7 @@ def _degrading(method: Callable[..., Any], answer: Callable[..., Any]) -> Callab
 
     @functools.wraps(method)
     def degrading(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
-        location = str(self._servers)
+        location = str(self._servers)  # type: ignore[attr-defined]  # set by RedisCache.__init__
         if time.monotonic() < _away_until.get(location, 0.0):
             return answer(*args, **kwargs)
         try:
