@@ -53,6 +53,7 @@ class ShareListApi(APIView):
         "'share images' right and the study's images.",
     )
     def post(self, request: Request) -> Response:
+        access.require_sharer(user=request.user)  # the right first: its body comes after
         fields = validated_input(ShareInput, request)
         owner = access.study_for_sharing(user=request.user, study_uid=fields["study_uid"])
         share, token = services.share_create(actor=request.user, owner=owner, **fields)

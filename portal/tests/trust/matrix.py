@@ -5,7 +5,9 @@ Columns are world.PERSONAS: the administrator, a member of patient A's care grou
 patient B's, a user without rights, an anonymous client and the holder of the share link to
 patient A's study (zip allowed). Rows name patient A's things unless they say B. API and
 DICOMweb rows run twice for the users, with their session and with an API token, for the same
-statuses; pages run with the session. Writes come first, so what they store is then listed.
+statuses; pages run with the session. Writes come first, so what they store is then listed;
+the other changes are asked with a body nobody may send (BODIES), so the rights are seen
+without anything changing under the personas that come after.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ MATRIX: dict[str, tuple[int, ...]] = {
     # --- writes (patient A's second study) ---
     "POST /dicom-web/studies":                                      (200, 403, 403, 403, 401, 401),
     "POST /api/patients/{patient_a}/dicom":                         (200, 403, 404, 404, 401, 401),
+    # --- changes asked with an invalid body (BODIES): the rights are checked before the body,
+    # so who may not make the change learns nothing of it; who may gets the 400 and nothing
+    # changes, for the personas after them ---
+    "PATCH /api/patients/{patient_a}":                              (400, 400, 404, 404, 401, 401),
+    "PATCH /api/patients/{patient_b}":                              (400, 404, 400, 404, 401, 401),
+    "PATCH /api/users/{user_own}":                                  (400, 403, 403, 403, 401, 401),
+    "PATCH /api/groups/{group_own}":                                (400, 403, 403, 403, 401, 401),
+    "POST /api/users":                                              (400, 403, 403, 403, 401, 401),
+    "POST /api/groups":                                             (400, 403, 403, 403, 401, 401),
+    "POST /api/patients":                                           (400, 400, 400, 403, 401, 401),
+    "POST /api/shares":                                             (400, 403, 403, 403, 401, 401),
     # --- pages ---
     "GET /":                                                        (200, 200, 200, 200, 302, 302),
     "GET /studies/":                                                (200, 200, 200, 403, 302, 302),
@@ -102,6 +115,17 @@ MATRIX: dict[str, tuple[int, ...]] = {
 }
 # fmt: on
 
+# The invalid bodies of the change rows: a value of the wrong JSON type, refused whoever asks.
+BODIES = {
+    "PATCH /api/patients/{patient_a}": {"birth_date": 20240101},
+    "PATCH /api/patients/{patient_b}": {"birth_date": 20240101},
+    "PATCH /api/users/{user_own}": {"is_active": "no"},
+    "PATCH /api/groups/{group_own}": {"name": 0},
+    "POST /api/users": {"email": 0},
+    "POST /api/groups": {"name": 0},
+    "POST /api/patients": {"external_id": 0},
+    "POST /api/shares": {"study_uid": "{study_a}", "expires_in_hours": "forever"},
+}
 DECISION = "GET /internal/dicom-web/decision"
 STACK_DIFFERENCES = {DECISION: (404,) * 6}
 # What the decision is asked about (Nginx sends it with the subrequest).
@@ -142,6 +166,9 @@ def request_kwargs(request: str, path: str, world: World) -> dict:
         return {"headers": {**headers, "Content-Type": content_type}, "data": body}
     if request == UPLOAD:
         return {"files": [("files", ("A2.dcm", INSTANCES["A2"].content, "application/dicom"))]}
+    if request in BODIES:
+        body = {k: world.fill(v) if isinstance(v, str) else v for k, v in BODIES[request].items()}
+        return {"headers": headers, "json": body}
     if request == DECISION:
         return {"headers": {**headers, **{k: world.fill(v) for k, v in DECISION_HEADERS.items()}}}
     return {"headers": headers}
