@@ -52,8 +52,7 @@ def _download(body: Iterator[str], content_type: str, extension: str) -> Streami
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{extension}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return response  # Cache-Control: private, no-store, as every answer (web.headers)
 
 
 def _cell(value: object) -> str:

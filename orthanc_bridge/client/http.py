@@ -44,21 +44,6 @@ DEADLINE_TOLERANCE = 1.0
 RESPONSIVE_MEMO_SECONDS = 0.5
 
 
-def _cache_get(key: str) -> Any:
-    # The cache (Redis in production) being down must not take images down with it.
-    try:
-        return cache.get(key)
-    except Exception:  # any cache backend failure means "unknown"
-        return None
-
-
-def _cache_call(method: str, *args: Any) -> Any:
-    try:
-        return getattr(cache, method)(*args)
-    except Exception:  # the cache is an optimisation here, never a dependency
-        return None
-
-
 class OrthancClient:
     def __init__(
         self,
@@ -89,22 +74,24 @@ class OrthancClient:
         self.session.mount("https://", adapter)
 
     # --- knowing that Orthanc does not answer (shared by every worker through the cache) -----
+    # Redis down is a miss here, never a failure (web.cache.DegradingRedisCache): every worker
+    # then finds out for itself.
 
     def mark_unresponsive(self, reason: str) -> None:
         self._responsive_until = 0.0
         if not self.known_unresponsive():
             logger.warning("Orthanc at %s marked unresponsive: %s", self.base_url, reason)
-        _cache_call("set", self._unresponsive_key, reason[:300], None)
+        cache.set(self._unresponsive_key, reason[:300], None)
         # The next probe comes one interval later, not with the very next request.
-        _cache_call("set", self._probe_key, 1, self.probe_seconds)
+        cache.set(self._probe_key, 1, self.probe_seconds)
 
     def mark_responsive(self) -> None:
         if self.known_unresponsive():
             logger.warning("Orthanc at %s answers again", self.base_url)
-            _cache_call("delete", self._unresponsive_key)
+            cache.delete(self._unresponsive_key)
 
     def known_unresponsive(self) -> bool:
-        return _cache_get(self._unresponsive_key) is not None
+        return cache.get(self._unresponsive_key) is not None
 
     def _fail_fast(self) -> None:
         """Raise at once while Orthanc is known to be unresponsive, but let one call in every
@@ -117,7 +104,7 @@ class OrthancClient:
         if not self.known_unresponsive():
             self._responsive_until = time.monotonic() + RESPONSIVE_MEMO_SECONDS
             return
-        if not _cache_call("add", self._probe_key, 1, self.probe_seconds):
+        if not cache.add(self._probe_key, 1, self.probe_seconds):
             raise OrthancUnavailable("Orthanc is not responding (known from an earlier call).")
         # A request that probes waits a short while only: a live Orthanc answers in ms.
         self.probe(timeout=REQUEST_PROBE_TIMEOUT)

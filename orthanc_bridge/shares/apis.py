@@ -59,12 +59,8 @@ class ShareListApi(APIView):
         share, token = services.share_create(actor=request.user, owner=owner, **fields)
         url = request.build_absolute_uri(reverse("orthanc_bridge:share-open", args=[token]))
         output = ShareCreatedOutput(share, context={"url": url})
-        # The one answer that holds the token: kept by no cache.
-        return Response(
-            output.data,
-            status=status.HTTP_201_CREATED,
-            headers={"Cache-Control": "private, no-store"},
-        )
+        # The one answer that holds the token: kept by no cache, as every answer (web.headers).
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 class ShareDetailApi(APIView):

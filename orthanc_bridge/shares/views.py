@@ -83,9 +83,8 @@ def share_new(request: HttpRequest, study_uid: str) -> HttpResponse:
         url = request.build_absolute_uri(reverse("orthanc_bridge:share-open", args=[token]))
         context |= {"share": share, "url": url}
         status = 201
-    response = render_page(request, "orthanc_bridge/share_form.html", "share", context, status)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # The page that shows the token once: kept by no cache, as every answer (web.headers).
+    return render_page(request, "orthanc_bridge/share_form.html", "share", context, status)
 
 
 @login_required

@@ -24,5 +24,4 @@ def archive_response(
 
     response = StreamingHttpResponse(body(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename.replace(chr(34), "")}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return response  # Cache-Control: private, no-store, as every answer (web.headers)

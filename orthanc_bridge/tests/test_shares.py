@@ -60,6 +60,7 @@ def share(client: Client, study_uid: str, **fields) -> dict:
         "/api/shares", {"study_uid": study_uid, **fields}, content_type="application/json"
     )
     assert answer.status_code == 201, answer.content
+    assert answer["Cache-Control"] == "private, no-store"  # it holds the token, once
     return answer.json()
 
 
@@ -165,6 +166,7 @@ def test_the_share_page_shows_the_link_once_and_the_patient_page_lists_it(admin,
 
     assert form.status_code == 200 and b'name="expires_in_hours"' in form.content
     assert made.status_code == 201
+    assert made["Cache-Control"] == "private, no-store"  # the page shows the token, once
     url = re.search(rb'value="(http://testserver/s/[A-Za-z0-9_-]+)"', made.content).group(1)
     link = ShareLink.objects.get()
     assert link.token_hash == token_hash(url.decode().rsplit("/", 1)[1])

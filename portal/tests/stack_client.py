@@ -3,6 +3,8 @@ trust its certificate, tokens, and who exists in it."""
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import requests
@@ -65,6 +67,43 @@ def token(stack, email: str, password: str) -> dict[str, str]:
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access']}"}
+
+
+def logged_in(stack, email: str = ADMIN[0], password: str = ADMIN[1]):
+    """A browser-like client with a session, logged in through the login page."""
+    client = session(stack)
+    page = client.get(f"{stack.url}/accounts/login/")
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    csrf = found.group(1)
+    answer = client.post(
+        f"{stack.url}/accounts/login/",
+        data={"email": email, "password": password, "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{stack.url}/accounts/login/"},
+    )
+    assert answer.status_code == 200 and client.cookies.get("sessionid"), answer.text[:300]
+    return client
+
+
+def workers(stack) -> set[int]:
+    """The pids of every replica's gunicorn workers: the same set means none died."""
+    pids = set()
+    for master in stack.web:
+        with open(f"/proc/{master.pid}/task/{master.pid}/children") as children:
+            pids.update(int(pid) for pid in children.read().split())
+    return pids
+
+
+def web_logs(stack) -> str:
+    return "".join(p.read_text() for p in (stack.directory / "logs").glob("web-*.log"))
+
+
+def wait_until(check, seconds: float = 30.0) -> None:
+    """Waits for a server that was just started to be ready (no timing is asserted)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not back in time"
+        time.sleep(0.3)
 
 
 def viewer_page(browser):

@@ -24,8 +24,7 @@ from devtools.demo import DEMO_PATIENT_EXTERNAL_ID
 from devtools.dicom_samples import ct_volume
 from devtools.local_server import USERNAME
 from orthanc_bridge.client import OrthancClient
-from portal.tests.stack_client import ADMIN, session, token
-from portal.tests.test_stack_faults import logged_in, wait_until, workers
+from portal.tests.stack_client import ADMIN, logged_in, session, token, wait_until, workers
 
 BOUNDARY = "cut-here-7d1f"
 

@@ -10,7 +10,6 @@ shared by the session's other tests.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 import uuid
@@ -20,48 +19,20 @@ import redis
 import requests
 
 from orthanc_bridge.tests.test_dicomweb import endpoints
-from portal.tests.stack_client import ADMIN, PASSWORD, session, token
+from portal.tests.stack_client import (
+    ADMIN,
+    PASSWORD,
+    logged_in,
+    session,
+    token,
+    wait_until,
+    web_logs,
+    workers,
+)
 
 DECISION_SECONDS = 10  # the stack's DICOMWEB_DECISION_SECONDS (the portal's default)
 EN = {"Accept-Language": "en"}
 DB_DOWN = "The database is unavailable. Nothing was saved; please try again shortly."
-
-
-def logged_in(stack, email: str = ADMIN[0], password: str = ADMIN[1]):
-    """A browser-like client with a session, logged in through the login page."""
-    client = session(stack)
-    page = client.get(f"{stack.url}/accounts/login/")
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    assert found, page.text[:300]
-    csrf = found.group(1)
-    answer = client.post(
-        f"{stack.url}/accounts/login/",
-        data={"email": email, "password": password, "csrfmiddlewaretoken": csrf},
-        headers={"Referer": f"{stack.url}/accounts/login/"},
-    )
-    assert answer.status_code == 200 and client.cookies.get("sessionid"), answer.text[:300]
-    return client
-
-
-def workers(stack) -> set[int]:
-    """The pids of every replica's gunicorn workers: the same set means none died."""
-    pids = set()
-    for master in stack.web:
-        with open(f"/proc/{master.pid}/task/{master.pid}/children") as children:
-            pids.update(int(pid) for pid in children.read().split())
-    return pids
-
-
-def web_logs(stack) -> str:
-    return "".join(p.read_text() for p in (stack.directory / "logs").glob("web-*.log"))
-
-
-def wait_until(check, seconds: float = 30.0) -> None:
-    """Waits for a server that was just started to be ready (no timing is asserted)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "not back in time"
-        time.sleep(0.3)
 
 
 def test_postgresql_restarting_is_a_503_then_the_same_session_and_token_work_again(stack, uploaded):

@@ -167,8 +167,8 @@ def request_kwargs(request: str, path: str, world: World) -> dict:
     if request == UPLOAD:
         return {"files": [("files", ("A2.dcm", INSTANCES["A2"].content, "application/dicom"))]}
     if request in BODIES:
-        body = {k: world.fill(v) if isinstance(v, str) else v for k, v in BODIES[request].items()}
-        return {"headers": headers, "json": body}
+        fields = {k: world.fill(v) if isinstance(v, str) else v for k, v in BODIES[request].items()}
+        return {"headers": headers, "json": fields}
     if request == DECISION:
         return {"headers": {**headers, **{k: world.fill(v) for k, v in DECISION_HEADERS.items()}}}
     return {"headers": headers}
